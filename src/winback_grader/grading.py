@@ -1,0 +1,143 @@
+"""``grade`` and ``agrade``: grade one transcript against a rubric.
+
+One async core (``grade_transcript``); ``grade()`` is a thin wrapper that also works inside a
+running event loop, such as a Jupyter notebook's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+from .config import GraderConfig
+from .engines.base import Engine, EngineResult
+from .engines.phrases import OfflineEngine
+from .redaction import redact_transcript
+from .rubric import Criterion, Rubric, load_rubric
+from .scorecard import CriterionGrade, Scorecard, Usage, aggregate
+from .transcript import Transcript, load_transcript
+
+__all__ = ["agrade", "grade", "grade_transcript", "resolve_rubric", "resolve_transcript", "run_sync"]
+
+T = TypeVar("T")
+
+
+def grade(
+    transcript: Transcript | str | os.PathLike[str],
+    rubric: Rubric | str | os.PathLike[str] = "winback",
+    *,
+    model: str | None = None,
+    **options: Any,
+) -> Scorecard:
+    """Grade one call and return its Scorecard. Works in scripts and inside a running event loop.
+
+    ``model=None`` uses ``$WINBACK_GRADER_MODEL``, else the offline phrase engine. Bad input
+    (an unreadable transcript, an invalid rubric or option) raises before any model call; a
+    criterion that fails to grade comes back with ``status="error"`` instead of raising.
+    """
+    return run_sync(agrade(transcript, rubric, model=model, **options))
+
+
+async def agrade(
+    transcript: Transcript | str | os.PathLike[str],
+    rubric: Rubric | str | os.PathLike[str] = "winback",
+    *,
+    model: str | None = None,
+    **options: Any,
+) -> Scorecard:
+    """Grade one call; the awaitable form of ``grade()``."""
+    config = GraderConfig.from_options(model, **options)
+    loaded_rubric = resolve_rubric(rubric)
+    loaded_transcript = resolve_transcript(transcript)
+    return await grade_transcript(loaded_transcript, loaded_rubric, config)
+
+
+def resolve_rubric(rubric: Rubric | str | os.PathLike[str]) -> Rubric:
+    """Return the rubric itself, or load it from a path or a shipped rubric's name."""
+    return rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
+
+
+def resolve_transcript(transcript: Transcript | str | os.PathLike[str]) -> Transcript:
+    """Return the transcript itself, or load it from a path."""
+    return transcript if isinstance(transcript, Transcript) else load_transcript(transcript)
+
+
+def build_engines(config: GraderConfig) -> dict[str, Engine]:
+    """Create the engines a run needs: always the offline engine, the LLM engine when a model is set."""
+    engines: dict[str, Engine] = {"offline": OfflineEngine()}
+    if not config.is_offline:
+        from .engines.llm import LLMEngine  # imported late: it pulls in litellm
+
+        engines["llm"] = LLMEngine(config)
+    return engines
+
+
+def engine_for(criterion: Criterion, config: GraderConfig) -> str:
+    """Return the name of the engine that grades this criterion."""
+    if criterion.method == "phrases" or config.is_offline:
+        return "offline"
+    return "llm"
+
+
+async def grade_transcript(
+    transcript: Transcript,
+    rubric: Rubric,
+    config: GraderConfig,
+    *,
+    engines: dict[str, Engine] | None = None,
+) -> Scorecard:
+    """Grade every criterion of the rubric on one transcript and aggregate the Scorecard."""
+    engine_name = "offline" if config.is_offline else "llm"
+    model = None if config.is_offline else config.model
+
+    # Redact before any text can reach a model, a cache or a result.
+    if config.redact:
+        transcript = redact_transcript(transcript)
+
+    reason = transcript.ungradable_reason()
+    if reason is not None:
+        grades = [
+            CriterionGrade.not_applicable(c, reasoning=f"Not gradable: {reason}.", engine="offline")
+            for c in rubric.criteria
+        ]
+        return aggregate(
+            rubric, grades, transcript_id=transcript.id, engine=engine_name, model=model,
+            metadata=transcript.metadata,
+        )
+
+    engines = engines if engines is not None else build_engines(config)
+
+    # Group the criteria by engine; each engine grades its group concurrently, one call per criterion.
+    groups: dict[str, list[Criterion]] = {}
+    for criterion in rubric.criteria:
+        groups.setdefault(engine_for(criterion, config), []).append(criterion)
+    calls = [
+        engines[name].grade(transcript, rubric, [criterion])
+        for name, criteria in groups.items()
+        for criterion in criteria
+    ]
+    results: Sequence[EngineResult] = await asyncio.gather(*calls)
+
+    grades = [grade for result in results for grade in result.grades]
+    usage = sum((result.usage for result in results), Usage())
+    return aggregate(
+        rubric, grades, transcript_id=transcript.id, engine=engine_name, model=model,
+        usage=usage, metadata=transcript.metadata,
+    )
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, also when an event loop is already running.
+
+    Inside a running loop (Jupyter) the coroutine runs on a fresh loop in a worker thread,
+    because the running loop cannot be re-entered.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -1,0 +1,36 @@
+"""Shared fixtures: the loopback OpenAI-compatible server and the real data folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from openai_server import OpenAIServer
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep tests off the developer's model, keys and cache folder."""
+    monkeypatch.delenv("WINBACK_GRADER_MODEL", raising=False)
+    monkeypatch.setenv("WINBACK_GRADER_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def openai_server() -> Iterator[OpenAIServer]:
+    """A fresh loopback OpenAI-compatible server; script replies with ``server.script(...)``."""
+    with OpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real transcripts beside the repository; the test skips when it is absent."""
+    folder = Path(os.environ.get("WINBACK_GRADER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data" / "raw"))
+    if not folder.is_dir():
+        pytest.skip(f"real data folder {folder} is absent (set WINBACK_GRADER_SHARED_DATA to its path)")
+    return folder
