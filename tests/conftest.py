@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# litellm downloads its model price map on import unless told to use the bundled copy; tests
+# must never reach the network.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
 from openai_server import OpenAIServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
