@@ -55,6 +55,12 @@ class GraderConfig(BaseModel):
     """Model calls in flight at once."""
     max_cost_usd: float | None = Field(default=None, ge=0)
     """Stop scheduling new model calls once this much has been spent."""
+    rpm: int | None = Field(default=None, gt=0)
+    """Requests per minute allowed to the judge model; enforced by litellm's Router."""
+    tpm: int | None = Field(default=None, gt=0)
+    """Tokens per minute allowed to the judge model; enforced by litellm's Router."""
+    fallbacks: list[str] = Field(default_factory=list)
+    """litellm model strings tried in order when the judge model fails, through litellm's Router."""
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """Extra keyword arguments passed to ``litellm.acompletion`` as they are."""
 
