@@ -1,33 +1,255 @@
-"""``winback-grader grade PATH...``.
+"""``winback-grader grade PATH...``: grade transcript files and print or write the scorecards.
 
-NOTE: minimal version: grades files one by one and prints JSON lines.
+Exit status: 0 when every call was graded. 1 when some criteria ended in error, with every
+result still written. 2 on bad usage or input (an unreadable file, an invalid rubric or
+option), and then the readable files are still graded and written.
 """
 
 from __future__ import annotations
 
+import asyncio
+import glob
+import io
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .. import report
+from ..analytics import summarize_by_agent
+from ..config import GraderConfig
 from ..errors import WinbackGraderError
-from ..grading import grade
+from ..grading import grade_transcript, resolve_rubric, run_sync
+from ..rubric import Rubric
+from ..scorecard import Scorecard
+from ..transcript import Transcript, load_transcript
+
+__all__ = ["expand_paths", "grade_command", "grade_loaded"]
+
+# Extensions of the transcript formats load_transcript reads; folders are searched for these.
+TRANSCRIPT_SUFFIXES = (".txt", ".json", ".vtt", ".srt", ".csv", ".tsv")
+# Sidecar metadata files sit beside transcripts and are not transcripts themselves.
+SIDECAR_SUFFIXES = (".meta.json", ".meta.yaml", ".meta.yml")
+FORMATS = ("table", "json", "jsonl", "csv")
 
 
 def grade_command(
-    paths: list[Path] = typer.Argument(..., help="Transcript files."),
-    rubric: str = typer.Option("winback", "--rubric", help="A shipped rubric's name or a YAML file."),
-    model: str | None = typer.Option(None, "--model", help="A litellm model string, or 'offline'."),
+    paths: list[str] = typer.Argument(
+        ...,
+        help="Transcript files, folders (searched recursively) or glob patterns ('calls/*.vtt').",
+    ),
+    rubric: str = typer.Option(
+        "winback", "--rubric", help="A shipped rubric's name or a rubric YAML file."
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="A litellm model string, or 'offline'. Default: $WINBACK_GRADER_MODEL, else offline.",
+    ),
+    output_format: str = typer.Option(
+        "table", "--format", help="Output format: table, json, jsonl or csv."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the output to this file instead of stdout."
+    ),
+    explain_call: str | None = typer.Option(
+        None,
+        "--explain",
+        metavar="CALL_ID",
+        help="Print one call's scorecard with every criterion's reasoning and evidence.",
+    ),
 ) -> None:
-    """Grade transcripts against a rubric."""
-    exit_code = 0
-    for path in paths:
+    """Grade transcripts against a rubric and show the scorecards."""
+    errors = Console(stderr=True)
+    if output_format not in FORMATS:
+        choices = ", ".join(FORMATS)
+        errors.print(f"error: invalid --format {output_format!r}; choose one of: {choices}")
+        raise typer.Exit(2)
+
+    # Bad usage (rubric, model options, paths that match nothing) stops before any grading.
+    try:
+        loaded_rubric = resolve_rubric(rubric)
+        config = GraderConfig.from_options(model)
+    except WinbackGraderError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    files, missing = expand_paths(paths)
+    for pattern in missing:
+        message = f"error: {pattern}: no such file, folder or glob match"
+        errors.print(message, markup=False, highlight=False)
+    if not files:
+        errors.print("error: no transcript files to grade", markup=False, highlight=False)
+        raise typer.Exit(2)
+
+    # A file that cannot be read is reported, and the other files are still graded.
+    transcripts: list[Transcript] = []
+    unreadable = len(missing)
+    for file in files:
         try:
-            scorecard = grade(path, rubric, model=model)
-        except WinbackGraderError as exc:
-            typer.echo(f"{path}: {exc}", err=True)
-            exit_code = 2
-            continue
-        typer.echo(scorecard.model_dump_json())
-        if scorecard.errors and exit_code == 0:
-            exit_code = 1
-    raise typer.Exit(exit_code)
+            transcripts.append(load_transcript(file))
+        # Readers raise TranscriptError for bad input; ValueError also catches a parse error
+        # that a reader let through, so one bad file never stops the batch.
+        except (WinbackGraderError, ValueError) as exc:
+            errors.print(f"error: {file}: {exc}", markup=False, highlight=False)
+            unreadable += 1
+
+    scorecards = _grade_with_progress(transcripts, loaded_rubric, config, errors)
+
+    try:
+        _write_output(scorecards, loaded_rubric, output_format, out, explain_call)
+    except LookupError as exc:
+        errors.print(f"error: {exc.args[0]}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+    for card in scorecards:
+        for grade in card.errors:
+            errors.print(
+                f"error: {card.transcript_id}: {grade.criterion_id}: {grade.error}",
+                markup=False,
+                highlight=False,
+            )
+    if unreadable:
+        raise typer.Exit(2)
+    if any(card.errors for card in scorecards):
+        raise typer.Exit(1)
+
+
+def expand_paths(patterns: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """Expand files, folders and glob patterns into transcript files, in order and without repeats.
+
+    Returns the files and the patterns that matched nothing. A folder contributes the files
+    under it with a transcript extension, sidecar ``.meta.*`` files excluded.
+    """
+    files: list[Path] = []
+    missing: list[str] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        resolved = path.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            files.append(path)
+
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_transcript_file(p))
+        elif path.is_file():
+            found = [path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        if not found:
+            missing.append(pattern)
+        for file in found:
+            add(file)
+    return files, missing
+
+
+async def grade_loaded(
+    transcripts: Sequence[Transcript],
+    rubric: Rubric,
+    config: GraderConfig,
+    on_done: Callable[[Scorecard], None] | None = None,
+) -> list[Scorecard]:
+    """Grade loaded transcripts concurrently and return their scorecards in input order.
+
+    ``on_done`` runs after each call is graded, in completion order (it drives the progress bar).
+    """
+    limit = asyncio.Semaphore(config.concurrency)
+
+    async def grade_one(transcript: Transcript) -> Scorecard:
+        async with limit:
+            card = await grade_transcript(transcript, rubric, config)
+        if on_done is not None:
+            on_done(card)
+        return card
+
+    return list(await asyncio.gather(*(grade_one(t) for t in transcripts)))
+
+
+def _grade_with_progress(
+    transcripts: Sequence[Transcript], rubric: Rubric, config: GraderConfig, console: Console
+) -> list[Scorecard]:
+    if len(transcripts) <= 1:
+        return run_sync(grade_loaded(transcripts, rubric, config))
+    progress = Progress(
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("grading", total=len(transcripts))
+        return run_sync(
+            grade_loaded(transcripts, rubric, config, on_done=lambda _card: progress.advance(task))
+        )
+
+
+def _write_output(
+    scorecards: Sequence[Scorecard],
+    rubric: Rubric,
+    output_format: str,
+    out: Path | None,
+    explain_call: str | None,
+) -> None:
+    if out is None:
+        _render(scorecards, rubric, output_format, explain_call, sys.stdout, color=None)
+        return
+    buffer = io.StringIO()
+    _render(scorecards, rubric, output_format, explain_call, buffer, color=False)
+    out.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _render(
+    scorecards: Sequence[Scorecard],
+    rubric: Rubric,
+    output_format: str,
+    explain_call: str | None,
+    stream: TextIO,
+    *,
+    color: bool | None,
+) -> None:
+    if explain_call is not None:
+        card = _find_call(scorecards, explain_call)
+        _console(stream, color).print(report.explain(card, rubric))
+        return
+    if output_format == "json":
+        report.write_json(scorecards, stream)
+    elif output_format == "jsonl":
+        report.write_jsonl(scorecards, stream)
+    elif output_format == "csv":
+        report.write_csv(scorecards, rubric, stream)
+    else:
+        console = _console(stream, color)
+        console.print(report.calls_table(scorecards, rubric))
+        if any(card.metadata.get("agent_id") for card in scorecards):
+            summaries = summarize_by_agent(scorecards)
+            console.print(report.representatives_table(summaries, rubric))
+            console.print(report.criterion_means_table(summaries, rubric))
+
+
+def _find_call(scorecards: Sequence[Scorecard], call_id: str) -> Scorecard:
+    for card in scorecards:
+        if card.transcript_id == call_id:
+            return card
+    known = ", ".join(card.transcript_id for card in scorecards) or "none"
+    raise LookupError(f"--explain {call_id!r}: no graded call has that id; graded calls: {known}")
+
+
+def _console(stream: TextIO, color: bool | None) -> Console:
+    # A terminal gets colours and its own width. A file or pipe gets plain text 200 columns wide,
+    # because rich's default of 80 columns wraps the weakest-criteria cells.
+    if color is False or not stream.isatty():
+        return Console(file=stream, no_color=True, highlight=False, width=200, force_terminal=False)
+    return Console(file=stream, highlight=False)
+
+
+def _is_transcript_file(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith(TRANSCRIPT_SUFFIXES) and not name.endswith(SIDECAR_SUFFIXES)
