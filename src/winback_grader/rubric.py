@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from ._resources import resource_dir
 from .errors import RubricError
 from .indicators import Indicators
+from .rubric_checks import (
+    Problem,
+    binary_level_key,
+    criterion_problems,
+    format_loc,
+    rubric_problems,
+)
+from .rubric_messages import format_problems, problems_from_validation_error
+from .rubric_yaml import parse_yaml, path_to
 
 __all__ = [
     "Criterion",
@@ -24,6 +42,32 @@ __all__ = [
 ]
 
 AutoFailPolicy = Literal["zero_total", "zero_section", "flag_only"]
+
+# Validation context key set by load_rubric, which runs the cross-field checks itself on the raw
+# YAML data so that their problems are reported together with every field error.
+_CHECKED_BY_LOADER = "winback_grader_checked_by_loader"
+
+# The JSON Schema of the YAML forms of ``scale`` and ``levels``, which differ from the models.
+_SCALE_SCHEMA: dict[str, Any] = {
+    "description": '"binary" for yes/no (yes = 1, no = 0), or an integer range {min, max}.',
+    "anyOf": [
+        {"const": "binary"},
+        {
+            "type": "object",
+            "properties": {
+                "min": {"type": "integer", "default": 0, "description": "The lowest score."},
+                "max": {"type": "integer", "default": 1, "description": "The highest score."},
+            },
+            "additionalProperties": False,
+        },
+    ],
+}
+_LEVELS_SCHEMA: dict[str, Any] = {
+    "description": "A description of each scale value; a binary criterion may use the keys yes/no.",
+    "type": "object",
+    "propertyNames": {"pattern": "^(-?[0-9]+|[Yy][Ee][Ss]|YES|[Nn][Oo]|NO)$"},
+    "additionalProperties": {"type": "string"},
+}
 
 
 class _Strict(BaseModel):
@@ -49,6 +93,15 @@ class Scale(_Strict):
         """Map a score on this scale to 0..1."""
         return (score - self.min) / (self.max - self.min)
 
+    @model_validator(mode="after")
+    def _check_range(self) -> Scale:
+        if self.min >= self.max:
+            raise ValueError(
+                f"min {self.min!r} is not below max {self.max!r}: a scale needs min < max, "
+                "such as {min: 0, max: 4}"
+            )
+        return self
+
 
 class FewShotExample(_Strict):
     """A graded excerpt shown to the judge model as an example."""
@@ -72,9 +125,9 @@ class Criterion(_Strict):
     """What the criterion checks, in a sentence or two."""
     weight: float = Field(default=1.0, ge=0)
     """Relative weight within the section (or the rubric, when sections have no weight)."""
-    scale: Scale
+    scale: Annotated[Scale, WithJsonSchema(_SCALE_SCHEMA)]
     """The values the criterion can take."""
-    levels: dict[int, str] = Field(default_factory=dict)
+    levels: Annotated[dict[int, str], WithJsonSchema(_LEVELS_SCHEMA)] = Field(default_factory=dict)
     """A description of each scale value (binary: 1 = yes, 0 = no)."""
     evaluation_steps: list[str] = Field(default_factory=list)
     """Steps the grader follows, in order."""
@@ -98,11 +151,34 @@ class Criterion(_Strict):
     def _expand_binary_scale(cls, value: Any) -> Any:
         if value == "binary":
             return {"kind": "binary", "min": 0, "max": 1}
+        if isinstance(value, str):
+            raise ValueError(
+                f"{value!r} is not a scale: write 'binary' or a range such as {{min: 0, max: 4}}"
+            )
         return value
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _map_binary_level_words(cls, value: Any, info: ValidationInfo) -> Any:
+        # A binary criterion may key its levels yes/no; the model stores them as 1/0.
+        scale = info.data.get("scale")
+        if not isinstance(value, dict) or not isinstance(scale, Scale) or scale.kind != "binary":
+            return value
+        mapped: dict[Any, Any] = {}
+        for key, text in value.items():
+            number = binary_level_key(key)
+            mapped[key if number is None else number] = text
+        return mapped
+
+    @model_validator(mode="after")
+    def _check_fields_together(self, info: ValidationInfo) -> Criterion:
+        if not _checked_by_loader(info):
+            _raise_problems(criterion_problems(self.model_dump()))
+        return self
 
     @property
     def failure_threshold(self) -> float:
-        """The score a critical criterion must reach to pass: ``fail_below``, binary 1, else min + 1."""
+        """The score a critical criterion must reach: ``fail_below``, binary 1, else min + 1."""
         if self.fail_below is not None:
             return self.fail_below
         if self.scale.kind == "binary":
@@ -143,6 +219,12 @@ class Rubric(_Strict):
     sections: list[Section] = Field(min_length=1)
     """The sections, in order."""
 
+    @model_validator(mode="after")
+    def _check_fields_together(self, info: ValidationInfo) -> Rubric:
+        if not _checked_by_loader(info):
+            _raise_problems(rubric_problems(self.model_dump()))
+        return self
+
     @property
     def criteria(self) -> list[Criterion]:
         """Every criterion of every section, in rubric order."""
@@ -164,20 +246,78 @@ class Rubric(_Strict):
 def shipped_rubric_names() -> list[str]:
     """List the names of the rubrics that ship with the package."""
     folder = resource_dir("rubrics")
-    return sorted(entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
+    return sorted(
+        entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")
+    )
+
+
+def rubric_json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of the rubric file format, for editors that validate YAML."""
+    schema = Rubric.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "winback_grader rubric"
+    return schema
 
 
 def load_rubric(source: str | os.PathLike[str]) -> Rubric:
     """Load a rubric from a YAML file path or by the name of a shipped rubric (``"winback"``).
 
-    NOTE: minimal loader; located error messages come with the full validator.
+    Raises ``RubricError`` listing every problem found, each with the file, line, location and
+    bad value, when the file is missing or not a valid rubric.
     """
     text, origin = _read_source(source)
-    data = yaml.safe_load(text)
+
+    # Parse the YAML, keeping lines and noting repeated keys instead of keeping the last.
     try:
-        return Rubric.model_validate(data)
+        data, duplicate_keys = parse_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "the file"
+        problem = f"{origin}: {where}: invalid YAML: {getattr(exc, 'problem', None) or exc}"
+        raise RubricError(f"{origin}: invalid rubric\n  {problem}", [problem]) from None
+    if not isinstance(data, dict):
+        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        problem = (
+            f"{origin}: the top level must be a mapping with id, version and sections, "
+            f"but the file holds {found}"
+        )
+        raise RubricError(problem, [problem])
+
+    # Collect every problem: repeated keys, field errors and the cross-field checks.
+    problems: list[Problem] = []
+    for duplicate in duplicate_keys:
+        loc = (*(path_to(data, duplicate.mapping) or ()), duplicate.key)
+        message = (
+            f"key {duplicate.key!r} appears twice in one mapping, on lines {duplicate.first_line} "
+            f"and {duplicate.second_line}: keep one of them"
+        )
+        problems.append(Problem(loc, message, line=duplicate.second_line))
+    try:
+        rubric = Rubric.model_validate(data, context={_CHECKED_BY_LOADER: True})
     except ValidationError as exc:
-        raise RubricError(f"{origin}: invalid rubric: {exc}") from None
+        rubric = None
+        problems.extend(problems_from_validation_error(exc, Rubric))
+    problems.extend(rubric_problems(data))
+
+    if problems or rubric is None:
+        lines = format_problems(problems, data, origin)
+        summary = f"{origin}: invalid rubric, {len(lines)} problem(s):\n" + "\n".join(
+            f"  {line}" for line in lines
+        )
+        raise RubricError(summary, lines)
+    return rubric
+
+
+def _checked_by_loader(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get(_CHECKED_BY_LOADER))
+
+
+def _raise_problems(problems: list[Problem]) -> None:
+    # Outside load_rubric there is no file or line to report, so the location leads the message.
+    if problems:
+        raise ValueError(
+            "; ".join(f"{format_loc(problem.loc)}: {problem.message}" for problem in problems)
+        )
 
 
 def _read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
@@ -187,8 +327,14 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
         if shipped.is_file():
             return shipped.read_text(encoding="utf-8"), f"rubrics/{source}.yaml"
         names = ", ".join(shipped_rubric_names())
-        raise RubricError(f"no shipped rubric is named {source!r}; choose one of: {names}, or pass a path")
+        raise RubricError(
+            f"no shipped rubric is named {source!r}: choose one of {names}, or pass the path of a "
+            "YAML file"
+        )
+    if not path.exists():
+        raise RubricError(f"rubric file not found: {path} (check the path)")
     try:
         return path.read_text(encoding="utf-8"), str(path)
-    except OSError as exc:
-        raise RubricError(f"{path}: cannot read the rubric file: {exc.strerror}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise RubricError(f"{path}: cannot read the rubric file: {reason}") from exc
