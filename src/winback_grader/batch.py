@@ -1,22 +1,251 @@
-"""``grade_many`` and ``agrade_many``: grade many transcripts within one concurrency bound.
+"""Grade many transcripts: one concurrency bound over all model calls, a cost limit, run totals.
 
-NOTE: minimal version (no cache, resume or cost limit yet).
+``BatchRun.stream`` yields each transcript's Scorecard as soon as its last criterion is graded
+and keeps only a bounded window of transcripts in memory, so a results file of any length can
+be written as the run goes. ``grade_many`` and ``agrade_many`` collect the same stream into a
+list in input order.
+
+The unit of scheduling is one engine call: a (transcript, criterion group) pair, where the
+group is one criterion, one section's criteria or the whole rubric's (``config.strategy``).
+Every LLM engine call of the run waits for a slot of one shared semaphore of
+``config.concurrency`` slots, so a slow transcript never holds slots it is not using.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from .cache import GradeCache, open_cache
 from .config import GraderConfig
-from .grading import grade_transcript, resolve_rubric, resolve_transcript, run_sync
-from .rubric import Rubric
-from .scorecard import Scorecard
+from .engines.base import Engine, EngineResult
+from .grading import build_engines, grade_transcript, resolve_rubric, resolve_transcript, run_sync
+from .results_file import CompletedResults
+from .rubric import Criterion, Rubric
+from .scorecard import CriterionGrade, Scorecard, Usage
 from .transcript import Transcript
 
-__all__ = ["agrade_many", "grade_many"]
+__all__ = ["COST_LIMIT_ERROR", "BatchRun", "RunTotals", "agrade_many", "grade_many"]
+
+logger = logging.getLogger(__name__)
+
+COST_LIMIT_ERROR = "not graded: cost limit reached"
+"""The start of the error of a criterion left ungraded because ``max_cost_usd`` was spent."""
+
+
+@dataclass
+class RunTotals:
+    """What a batch run did and spent, summed over the transcripts it graded."""
+
+    transcripts: int = 0
+    """Transcripts graded in this run."""
+    reused: int = 0
+    """Transcripts skipped because an earlier run's results file already holds them."""
+    usage: Usage = field(default_factory=Usage)
+    """Model calls, cache hits, tokens and cost of this run."""
+    criteria: int = 0
+    """Criterion grades produced, whatever their status."""
+    errors: int = 0
+    """Criteria that ended with ``status="error"``, counting those the cost limit left ungraded."""
+    not_graded: int = 0
+    """Criteria left ungraded because the cost limit was reached."""
+
+    def add(self, scorecard: Scorecard) -> None:
+        """Count one finished scorecard."""
+        self.transcripts += 1
+        self.usage = self.usage + scorecard.usage
+        self.criteria += len(scorecard.grades)
+        for grade in scorecard.errors:
+            self.errors += 1
+            if (grade.error or "").startswith(COST_LIMIT_ERROR):
+                self.not_graded += 1
+
+    def summary(self) -> str:
+        """Return the one-line run summary the command line prints at the end."""
+        usage = self.usage
+        if usage.cost_usd is None:
+            cost = "cost unknown (no price for the model)" if usage.calls else "cost $0.0000"
+        elif usage.unpriced_calls:
+            cost = f"cost ${usage.cost_usd:.4f} plus {usage.unpriced_calls} unpriced call(s)"
+        else:
+            cost = f"cost ${usage.cost_usd:.4f}"
+        parts = [
+            f"{self.transcripts} transcript(s) graded",
+            f"{usage.calls} model call(s)",
+            f"{usage.cached_calls} cache hit(s)",
+            f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens",
+            cost,
+        ]
+        if self.reused:
+            parts.insert(1, f"{self.reused} reused from the results file")
+        if self.errors:
+            parts.append(f"{self.errors} criteria in error")
+        if self.not_graded:
+            parts.append(f"{self.not_graded} criteria not graded: cost limit reached")
+        return "; ".join(parts)
+
+
+class CostBudget:
+    """The money spent so far in a run, against the optional ``max_cost_usd`` limit."""
+
+    def __init__(self, limit_usd: float | None) -> None:
+        self.limit_usd = limit_usd
+        self.spent_usd = 0.0
+
+    def add(self, usage: Usage) -> None:
+        self.spent_usd += usage.cost_usd or 0.0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.limit_usd is not None and self.spent_usd >= self.limit_usd
+
+
+class BoundedEngine:
+    """Wraps an engine so each call takes one slot of the run's semaphore and obeys the budget.
+
+    A call that starts after the budget is spent sends nothing and returns error grades. An
+    exception from the wrapped engine becomes error grades for that call's criteria only.
+    """
+
+    def __init__(self, inner: Engine, slots: asyncio.Semaphore, budget: CostBudget) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._slots = slots
+        self._budget = budget
+
+    async def grade(
+        self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
+    ) -> EngineResult:
+        async with self._slots:
+            # Checked after the wait for a slot, because calls that finished meanwhile may
+            # have spent the rest of the budget.
+            if self._budget.exhausted:
+                error = f"{COST_LIMIT_ERROR} (max_cost_usd={self._budget.limit_usd})"
+                grades = [CriterionGrade.failed(c, error, engine=self.name) for c in criteria]
+                return EngineResult(grades=grades)
+            try:
+                result = await self.inner.grade(transcript, rubric, criteria)
+            except Exception as exc:
+                # The engine contract says grade() does not raise; if it does anyway, only
+                # this call's criteria fail and the rest of the run goes on.
+                logger.warning(
+                    "engine %s failed on transcript %s, criteria %s: %s",
+                    self.name, transcript.id, [c.id for c in criteria], exc,
+                )
+                error = f"grading failed: {type(exc).__name__}: {exc}"
+                grades = [CriterionGrade.failed(c, error, engine=self.name) for c in criteria]
+                return EngineResult(grades=grades)
+        self._budget.add(result.usage)
+        return result
+
+
+class BatchRun:
+    """One batch run: its engines, cache, concurrency slots, budget and totals.
+
+    Use it as a context manager so the cache is closed at the end::
+
+        with BatchRun(rubric, config) as run:
+            async for index, scorecard in run.stream(transcripts):
+                ...
+        print(run.totals.summary())
+    """
+
+    def __init__(
+        self,
+        rubric: Rubric,
+        config: GraderConfig,
+        *,
+        engines: dict[str, Engine] | None = None,
+        completed: CompletedResults | None = None,
+    ) -> None:
+        self.rubric = rubric
+        self.config = config
+        self.totals = RunTotals()
+        """Totals of the scorecards yielded so far."""
+        self._completed = completed
+        self._budget = CostBudget(config.max_cost_usd)
+        self._cache: GradeCache | None = None
+        self._engines = engines
+        # Transcripts in flight: twice the call slots keeps every slot busy while the next
+        # transcripts wait, and bounds memory whatever the input length.
+        self.window = max(2 * config.concurrency, 2)
+        """The number of transcripts loaded and being graded at once."""
+
+    def _build_engines(self) -> dict[str, Engine]:
+        if self._engines is not None:
+            engines = dict(self._engines)
+        else:
+            if not self.config.is_offline:
+                self._cache = open_cache(self.config)
+            engines = build_engines(self.config, cache=self._cache)
+        # The semaphore is created here, inside the running event loop that will use it.
+        slots = asyncio.Semaphore(self.config.concurrency)
+        if "llm" in engines:
+            engines["llm"] = BoundedEngine(engines["llm"], slots, self._budget)
+        return engines
+
+    async def stream(
+        self, transcripts: Iterable[Transcript | str | os.PathLike[str]]
+    ) -> AsyncIterator[tuple[int, Scorecard]]:
+        """Yield ``(input index, Scorecard)`` for each transcript as it finishes.
+
+        Transcripts are read lazily from the iterable, at most ``window`` at a time. A
+        transcript that the results file already holds is skipped and counted in
+        ``totals.reused``. A file that cannot be read raises TranscriptError when the stream
+        reaches it, and the calls in flight are cancelled.
+        """
+        engines = self._build_engines()
+        pending: set[asyncio.Task[tuple[int, Scorecard]]] = set()
+        inputs = enumerate(transcripts)
+        exhausted = False
+        try:
+            while True:
+                # Fill the window, then wait for any transcript to finish.
+                while not exhausted and len(pending) < self.window:
+                    entry = next(inputs, None)
+                    if entry is None:
+                        exhausted = True
+                        break
+                    index, source = entry
+                    transcript = resolve_transcript(source)
+                    if self._completed is not None and self._completed.take(transcript.id):
+                        self.totals.reused += 1
+                        continue
+                    pending.add(asyncio.create_task(self._grade_one(index, transcript, engines)))
+                if not pending:
+                    return
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    index, scorecard = task.result()
+                    self.totals.add(scorecard)
+                    yield index, scorecard
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _grade_one(
+        self, index: int, transcript: Transcript, engines: dict[str, Engine]
+    ) -> tuple[int, Scorecard]:
+        scorecard = await grade_transcript(transcript, self.rubric, self.config, engines=engines)
+        return index, scorecard
+
+    def close(self) -> None:
+        """Close the cache this run opened."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def __enter__(self) -> BatchRun:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def grade_many(
@@ -28,7 +257,8 @@ def grade_many(
     **options: Any,
 ) -> list[Scorecard]:
     """Grade many calls; results come back in input order."""
-    return run_sync(agrade_many(transcripts, rubric, model=model, concurrency=concurrency, **options))
+    graded = agrade_many(transcripts, rubric, model=model, concurrency=concurrency, **options)
+    return run_sync(graded)
 
 
 async def agrade_many(
@@ -39,14 +269,17 @@ async def agrade_many(
     concurrency: int = 8,
     **options: Any,
 ) -> list[Scorecard]:
-    """Grade many calls concurrently; the awaitable form of ``grade_many()``."""
+    """Grade many calls concurrently; the awaitable form of ``grade_many()``.
+
+    Every transcript is read before the first model call, so bad input raises before anything
+    is paid for. ``concurrency`` bounds the model calls in flight across all transcripts.
+    """
     config = GraderConfig.from_options(model, concurrency=concurrency, **options)
     loaded_rubric = resolve_rubric(rubric)
     loaded = [resolve_transcript(t) for t in transcripts]
-    limit = asyncio.Semaphore(config.concurrency)
 
-    async def one(transcript: Transcript) -> Scorecard:
-        async with limit:
-            return await grade_transcript(transcript, loaded_rubric, config)
-
-    return list(await asyncio.gather(*(one(t) for t in loaded)))
+    results: list[Scorecard | None] = [None] * len(loaded)
+    with BatchRun(loaded_rubric, config) as run:
+        async for index, scorecard in run.stream(loaded):
+            results[index] = scorecard
+    return [scorecard for scorecard in results if scorecard is not None]

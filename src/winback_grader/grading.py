@@ -12,6 +12,7 @@ import os
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
+from .cache import GradeCache, open_cache
 from .config import GraderConfig
 from .engines.base import Engine, EngineResult
 from .engines.phrases import OfflineEngine
@@ -20,7 +21,16 @@ from .rubric import Criterion, Rubric, load_rubric
 from .scorecard import CriterionGrade, Scorecard, Usage, aggregate
 from .transcript import Transcript, load_transcript
 
-__all__ = ["agrade", "grade", "grade_transcript", "resolve_rubric", "resolve_transcript", "run_sync"]
+__all__ = [
+    "agrade",
+    "build_engines",
+    "grade",
+    "grade_transcript",
+    "plan_calls",
+    "resolve_rubric",
+    "resolve_transcript",
+    "run_sync",
+]
 
 T = TypeVar("T")
 
@@ -65,13 +75,21 @@ def resolve_transcript(transcript: Transcript | str | os.PathLike[str]) -> Trans
     return transcript if isinstance(transcript, Transcript) else load_transcript(transcript)
 
 
-def build_engines(config: GraderConfig) -> dict[str, Engine]:
-    """Create the engines a run needs: always the offline engine, the LLM engine when a model is set."""
+def build_engines(config: GraderConfig, *, cache: GradeCache | None = None) -> dict[str, Engine]:
+    """Create the offline engine, and the LLM engine when a model is set.
+
+    Without ``cache`` the LLM engine opens the on-disk cache that the config names, unless
+    ``config.cache`` is False. A Router from ``routing`` replaces ``litellm.acompletion`` when
+    the config sets rpm, tpm or fallbacks.
+    """
     engines: dict[str, Engine] = {"offline": OfflineEngine()}
     if not config.is_offline:
         from .engines.llm import LLMEngine  # imported late: it pulls in litellm
+        from .routing import build_completion
 
-        engines["llm"] = LLMEngine(config)
+        if cache is None:
+            cache = open_cache(config)
+        engines["llm"] = LLMEngine(config, cache=cache, completion=build_completion(config))
     return engines
 
 
@@ -80,6 +98,27 @@ def engine_for(criterion: Criterion, config: GraderConfig) -> str:
     if criterion.method == "phrases" or config.is_offline:
         return "offline"
     return "llm"
+
+
+def plan_calls(rubric: Rubric, config: GraderConfig) -> list[tuple[str, list[Criterion]]]:
+    """Split the rubric's criteria into engine calls: ``(engine name, criteria of one call)``.
+
+    The offline engine gets one call per criterion. The LLM engine's criteria are grouped by
+    ``config.strategy``: one per call, one section's per call, or the whole rubric's in one.
+    """
+    calls: list[tuple[str, list[Criterion]]] = []
+    llm_groups: dict[str, list[Criterion]] = {}
+    for section in rubric.sections:
+        for criterion in section.criteria:
+            if engine_for(criterion, config) == "offline":
+                calls.append(("offline", [criterion]))
+            elif config.strategy == "criterion":
+                calls.append(("llm", [criterion]))
+            else:
+                group = section.id if config.strategy == "section" else rubric.id
+                llm_groups.setdefault(group, []).append(criterion)
+    calls.extend(("llm", criteria) for criteria in llm_groups.values())
+    return calls
 
 
 async def grade_transcript(
@@ -110,14 +149,10 @@ async def grade_transcript(
 
     engines = engines if engines is not None else build_engines(config)
 
-    # Group the criteria by engine; each engine grades its group concurrently, one call per criterion.
-    groups: dict[str, list[Criterion]] = {}
-    for criterion in rubric.criteria:
-        groups.setdefault(engine_for(criterion, config), []).append(criterion)
+    # One engine call per criterion group (see plan_calls); the calls run concurrently.
     calls = [
-        engines[name].grade(transcript, rubric, [criterion])
-        for name, criteria in groups.items()
-        for criterion in criteria
+        engines[name].grade(transcript, rubric, criteria)
+        for name, criteria in plan_calls(rubric, config)
     ]
     results: Sequence[EngineResult] = await asyncio.gather(*calls)
 
