@@ -36,7 +36,7 @@ class Transcript(BaseModel):
     turns: list[Turn]
     """The turns in the order they were spoken."""
     metadata: dict[str, Any] = Field(default_factory=dict)
-    """Call metadata: call_id, agent_id, team, started_at, duration, outcome, csat and any other keys."""
+    """Call metadata: call_id, agent_id, team, started_at, duration, outcome, csat, other keys."""
 
     def ungradable_reason(self) -> str | None:
         """Return why this call cannot be graded (a voicemail, one speaker), or None when it can."""
