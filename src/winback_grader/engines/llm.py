@@ -1,31 +1,360 @@
-"""The LLM engine: one structured-output prompt per criterion through litellm and instructor.
+"""The LLM engine: structured-output prompts through litellm and instructor, with verified evidence.
 
-NOTE: placeholder that reports every criterion as an error; the real engine replaces it.
+One ``grade`` call sends one prompt for the criteria it is given (one criterion, a section's or
+the whole rubric's) and returns one grade per criterion. The steps: render the messages, look
+up the cache, call the model (transport retries beneath instructor's schema re-asks), verify the
+evidence quotes and re-ask once for quotes not found, then build the grades.
+
+litellm and instructor are imported when an ``LLMEngine`` is constructed, never when the package
+is imported, because litellm alone takes about a second to import.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
 
 from ..config import GraderConfig
+from ..errors import GradingError
+from ..evidence import locate
+from ..prompts import PROMPT_VERSION, PromptRenderer
 from ..rubric import Criterion, Rubric
-from ..scorecard import CriterionGrade
+from ..scorecard import CriterionGrade, Evidence, Usage
 from ..transcript import Transcript
 from .base import EngineResult
+from .cache_protocol import GradeCache
+from .modes import resolve_mode
+from .response_models import (
+    NA_SCORE,
+    criterion_field_name,
+    criterion_reply_model,
+    group_reply_model,
+)
+from .transport import (
+    CallRecord,
+    Completion,
+    TruncatedReplyError,
+    UnusableReplyError,
+    raw_reply_text,
+    send_with_retries,
+)
 
 __all__ = ["LLMEngine"]
 
+logger = logging.getLogger(__name__)
+
+DEFAULT_BACKOFF_BASE = 1.0
+"""Seconds of the first exponential backoff wait after a transient failure (before jitter)."""
+
+
+def _import_litellm() -> Any:
+    # litellm downloads a model price map at import unless told to use its bundled copy; a
+    # library must not reach the network on its own, so the bundled map is the default.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def _quiet_instructor_logger() -> None:
+    # instructor logs every failed attempt at ERROR; this engine logs its own line per request.
+    # Only a logger nobody configured is changed, and no handler is installed.
+    retry_logger = logging.getLogger("instructor.v2.retry")
+    if retry_logger.level == logging.NOTSET:
+        retry_logger.setLevel(logging.CRITICAL)
+
 
 class LLMEngine:
-    """Grades criteria with a judge model reached through litellm."""
+    """Grades criteria with a judge model reached through litellm.
+
+    ``cache`` is None or an object with ``get(key) -> dict | None`` and ``set(key, value)``.
+    ``completion`` is None (``litellm.acompletion``) or an async callable with the same
+    signature, such as a litellm Router's ``acompletion``.
+    """
 
     name = "llm"
 
-    def __init__(self, config: GraderConfig) -> None:
+    def __init__(
+        self,
+        config: GraderConfig,
+        *,
+        cache: GradeCache | None = None,
+        completion: Completion | None = None,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+    ) -> None:
+        litellm = _import_litellm()
+        import instructor
+
+        _quiet_instructor_logger()
         self.config = config
+        self.cache = cache
+        self.backoff_base = backoff_base
+        self.mode = resolve_mode(config)
+        self._instructor_mode = {
+            "tools": instructor.Mode.TOOLS,
+            "json_schema": instructor.Mode.JSON_SCHEMA,
+            "json": instructor.Mode.JSON,
+        }[self.mode]
+        self._completion: Completion = completion or litellm.acompletion
+        self._renderer = PromptRenderer(config.prompt_dir)
 
     async def grade(
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
     ) -> EngineResult:
-        grades = [CriterionGrade.failed(c, "LLM engine not built yet", engine="llm") for c in criteria]
-        return EngineResult(grades=grades)
+        """Grade the criteria in one model call; a failure becomes error grades, never an exception."""
+        criteria = list(criteria)
+        label = "criteria=" + ",".join(criterion.id for criterion in criteria)
+        record = CallRecord()
+
+        # Render first: a template error is bad input and raises before any model call.
+        messages = self._renderer.render_messages(transcript, rubric, criteria)
+        reply_model = self._reply_model(criteria)
+        key = self.cache_key(messages, reply_model)
+
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            reply = reply_model.model_validate(cached["reply"])
+            evidence = self._verify(reply, criteria, transcript)
+            usage = Usage(cached_calls=1)
+            return EngineResult(grades=self._grades(reply, criteria, evidence, rechecked=False), usage=usage)
+
+        try:
+            reply = await self._ask(messages, reply_model, record, label)
+        except GradingError as error:
+            raw = getattr(error, "raw_reply", None)
+            return self._failed(criteria, str(error), raw, record)
+        except _InstructorFailure as failure:
+            return self._failed(criteria, failure.message, failure.raw_reply, record)
+
+        # Verify the quotes; re-ask once, listing the ones not found.
+        evidence = self._verify(reply, criteria, transcript)
+        missing = _unverified_quotes(evidence)
+        rechecked = False
+        if missing:
+            rechecked = True
+            reask = [
+                *messages,
+                {"role": "assistant", "content": reply.model_dump_json(by_alias=True)},
+                {"role": "user", "content": _missing_quotes_message(missing)},
+            ]
+            try:
+                reply = await self._ask(reask, reply_model, record, label + " (quote re-ask)")
+                evidence = self._verify(reply, criteria, transcript)
+            except (GradingError, _InstructorFailure) as error:
+                # The first reply still stands; its quotes stay unverified.
+                logger.warning("quote re-ask failed (%s): %s", label, error)
+
+        if self.cache is not None:
+            self.cache.set(key, {"reply": reply.model_dump(mode="json", by_alias=True), "usage": record.usage.model_dump()})
+        grades = self._grades(reply, criteria, evidence, rechecked=rechecked)
+        return EngineResult(grades=grades, usage=record.usage)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _reply_model(self, criteria: Sequence[Criterion]) -> type[BaseModel]:
+        if len(criteria) == 1:
+            return criterion_reply_model(criteria[0])
+        return group_reply_model(criteria)
+
+    def _request_options(self) -> dict[str, Any]:
+        """Keyword arguments of every request besides model, messages and the schema."""
+        config = self.config
+        options: dict[str, Any] = {
+            **config.extra_body,
+            "model": config.model,
+            "temperature": config.temperature,
+            "timeout": config.timeout,
+            # The engine's transport is the only retry layer: litellm and the SDK must not retry.
+            "num_retries": 0,
+            "max_retries": 0,
+            # A dropped response_format or tools parameter would mean free text; fail instead.
+            "drop_params": False,
+        }
+        if config.max_tokens is not None:
+            options["max_tokens"] = config.max_tokens
+        if config.api_base is not None:
+            options["api_base"] = config.api_base
+        if config.api_key is not None:
+            options["api_key"] = config.api_key.get_secret_value()
+        return options
+
+    async def _ask(
+        self,
+        messages: list[dict[str, str]],
+        reply_model: type[BaseModel],
+        record: CallRecord,
+        label: str,
+    ) -> BaseModel:
+        import instructor
+        from instructor.core import InstructorRetryException
+
+        options = self._request_options()
+
+        async def send(*args: Any, **kwargs: Any) -> Any:
+            # instructor passes model, messages and the schema; the transport adds the rest.
+            request = {**options, **kwargs}
+            return await send_with_retries(
+                self._completion, request, record=record,
+                transient_retries=self.config.transient_retries,
+                backoff_base=self.backoff_base, label=label,
+            )
+
+        client = instructor.from_litellm(send, mode=self._instructor_mode, async_client=True)
+        try:
+            reply, _ = await client.chat.completions.create_with_completion(
+                model=self.config.model,
+                messages=messages,
+                response_model=reply_model,
+                max_retries=self.config.max_retries,
+            )
+        except InstructorRetryException as error:
+            raise _InstructorFailure.from_error(error, self._secret()) from error
+        if not isinstance(reply, BaseModel):
+            raise GradingError(f"instructor returned {type(reply).__name__}, not the reply model")
+        return reply
+
+    def _verify(
+        self, reply: BaseModel, criteria: Sequence[Criterion], transcript: Transcript
+    ) -> dict[str, list[Evidence]]:
+        return {
+            criterion.id: [
+                locate(quote.quote, transcript, quote.turn)
+                for quote in _criterion_reply(reply, criteria, criterion).evidence
+            ]
+            for criterion in criteria
+        }
+
+    def _grades(
+        self,
+        reply: BaseModel,
+        criteria: Sequence[Criterion],
+        evidence: dict[str, list[Evidence]],
+        *,
+        rechecked: bool,
+    ) -> list[CriterionGrade]:
+        grades = []
+        for criterion in criteria:
+            answer = _criterion_reply(reply, criteria, criterion)
+            quotes = evidence[criterion.id]
+            reasoning = str(answer.reasoning)
+            unverified = sum(1 for quote in quotes if not quote.verified)
+            if unverified:
+                asked = " after one re-ask" if rechecked else ""
+                reasoning += (
+                    f"\n[{unverified} of {len(quotes)} quotes could not be found in the "
+                    f"transcript{asked} and are marked unverified.]"
+                )
+            if answer.score == NA_SCORE:
+                grades.append(
+                    CriterionGrade.not_applicable(
+                        criterion, reasoning=reasoning, evidence=quotes, engine="llm"
+                    )
+                )
+            else:
+                grades.append(
+                    CriterionGrade.scored(
+                        criterion, float(answer.score), reasoning=reasoning, evidence=quotes,
+                        engine="llm",
+                    )
+                )
+        return grades
+
+    def _failed(
+        self,
+        criteria: Sequence[Criterion],
+        message: str,
+        raw_reply: str | None,
+        record: CallRecord,
+    ) -> EngineResult:
+        message = self._scrub(message)
+        logger.warning("grading failed for criteria %s: %s", ",".join(c.id for c in criteria), message)
+        grades = [
+            CriterionGrade.failed(criterion, message, engine="llm", raw_reply=raw_reply)
+            for criterion in criteria
+        ]
+        return EngineResult(grades=grades, usage=record.usage)
+
+    def _secret(self) -> str | None:
+        key = self.config.api_key
+        return key.get_secret_value() if key is not None else None
+
+    def _scrub(self, text: str) -> str:
+        secret = self._secret()
+        return text.replace(secret, "<api key>") if secret else text
+
+    # -- cache key -----------------------------------------------------------------------------
+
+    def cache_key(self, messages: list[dict[str, str]], reply_model: type[BaseModel]) -> str:
+        """Return the sha256 hex key of one request: what decides the reply, never the API key.
+
+        The key covers the model, the rendered messages, the response schema, the sampling
+        parameters (temperature, max_tokens, mode) and ``PROMPT_VERSION``.
+        """
+        payload = {
+            "model": self.config.model,
+            "messages": messages,
+            "schema": reply_model.model_json_schema(by_alias=True),
+            "temperature": self.config.temperature,
+            "max_tokens": self.config.max_tokens,
+            "mode": self.mode,
+            "prompt_version": PROMPT_VERSION,
+        }
+        encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(encoded).hexdigest()
+
+
+class _InstructorFailure(Exception):
+    """instructor gave up: the schema re-asks ran out, or the transport failed beneath it."""
+
+    def __init__(self, message: str, raw_reply: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.raw_reply = raw_reply
+
+    @classmethod
+    def from_error(cls, error: Exception, secret: str | None) -> _InstructorFailure:
+        cause = error.__cause__
+        raw = raw_reply_text(getattr(error, "last_completion", None))
+        if isinstance(cause, (TruncatedReplyError, UnusableReplyError)):
+            return cls(str(cause), cause.raw_reply or raw)
+        if isinstance(cause, GradingError):
+            return cls(str(cause), raw)
+        attempts = getattr(error, "n_attempts", None)
+        detail = str(cause) if cause is not None else str(error)
+        detail = detail.strip().splitlines()[0] if detail.strip() else type(error).__name__
+        if secret:
+            detail = detail.replace(secret, "<api key>")
+        return cls(
+            f"the model's reply did not fit the response schema after {attempts} attempts: "
+            f"{detail[:500]}",
+            raw,
+        )
+
+
+def _criterion_reply(reply: BaseModel, criteria: Sequence[Criterion], criterion: Criterion) -> Any:
+    if len(criteria) == 1:
+        return reply
+    return getattr(reply, criterion_field_name(criterion))
+
+
+def _unverified_quotes(evidence: dict[str, list[Evidence]]) -> list[Evidence]:
+    return [quote for quotes in evidence.values() for quote in quotes if not quote.verified]
+
+
+def _missing_quotes_message(missing: Sequence[Evidence]) -> str:
+    listed = "\n".join(f"- {quote.quote!r}" for quote in missing)
+    return (
+        "These evidence quotes were not found in the transcript:\n"
+        f"{listed}\n"
+        "Evidence must be copied word for word from one turn (or two adjacent turns), at least "
+        "a few words long, with the turn's number. Send the complete grade again: correct these "
+        "quotes, or remove the ones the transcript does not contain, and keep the score only "
+        "if the remaining evidence supports it."
+    )

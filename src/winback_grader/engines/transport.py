@@ -1,0 +1,345 @@
+"""One model request with the engine's retry policy, usage accounting and log line.
+
+This is the only retry layer for transport failures. litellm and the provider SDK are told not
+to retry (``num_retries=0``, ``max_retries=0``), and instructor only ever sees a completed reply,
+so its re-asks are spent on replies that do not fit the schema and a 429 never becomes a failed
+attempt in the conversation.
+
+Retried, with exponential backoff and jitter, honouring Retry-After: rate limits, timeouts,
+connection errors and 5xx replies. Raised at once, with what to do: authentication errors, bad
+requests, context-window overflow, content-policy refusals, and a 5xx that rejects the
+structured-output request itself (llama.cpp's server answers ``json_schema`` that way).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from ..errors import GradingError
+from ..scorecard import Usage
+
+__all__ = [
+    "MAX_RETRY_AFTER_SECONDS",
+    "CallRecord",
+    "ModelCallError",
+    "TruncatedReplyError",
+    "UnusableReplyError",
+    "send_with_retries",
+]
+
+logger = logging.getLogger("winback_grader.engines.llm")
+
+MAX_RETRY_AFTER_SECONDS = 60.0
+"""The longest Retry-After wait honoured; a longer one is cut to this."""
+
+MAX_BACKOFF_SECONDS = 30.0
+"""The longest exponential backoff wait between two attempts."""
+
+TRUNCATION_MIN_TOKENS = 2048
+"""The smallest ``max_tokens`` of the one retry after a reply cut off at the token limit."""
+
+Completion = Callable[..., Awaitable[Any]]
+
+
+class ModelCallError(GradingError):
+    """A model request failed for good: the error was not transient or the retries ran out."""
+
+
+class TruncatedReplyError(GradingError):
+    """The reply was cut off at the token limit, also after one retry with a larger budget."""
+
+    def __init__(self, message: str, raw_reply: str | None) -> None:
+        super().__init__(message)
+        self.raw_reply = raw_reply
+
+
+class UnusableReplyError(GradingError):
+    """The reply is empty, or calls several tools where one was expected."""
+
+    def __init__(self, message: str, raw_reply: str | None) -> None:
+        super().__init__(message)
+        self.raw_reply = raw_reply
+
+
+@dataclass
+class CallRecord:
+    """What the requests of one grading call cost: attempts, tokens and money."""
+
+    usage: Usage = field(default_factory=Usage)
+    """Requests sent (retries included), tokens and cost."""
+    transient_retries: int = 0
+    """Requests repeated after a transient failure."""
+
+
+# -- classifying errors ------------------------------------------------------------------------
+
+_SCHEMA_REJECTION_WORDS = ("response_format", "json_schema", "grammar", "schema")
+
+
+def _status_code(error: BaseException) -> int | None:
+    status = getattr(error, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def is_schema_rejection(error: BaseException) -> bool:
+    """Whether a 4xx/5xx reply rejects the structured-output request rather than the server being down."""
+    status = _status_code(error)
+    if status is None or status < 400:
+        return False
+    text = str(error).lower()
+    return any(word in text for word in _SCHEMA_REJECTION_WORDS)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed request may succeed when sent again: 429, 5xx, timeouts, lost connections."""
+    import litellm
+
+    if is_schema_rejection(error):
+        return False
+    if isinstance(
+        error,
+        (
+            litellm.RateLimitError,
+            litellm.Timeout,
+            litellm.APIConnectionError,
+            litellm.InternalServerError,
+            litellm.ServiceUnavailableError,
+            litellm.BadGatewayError,
+        ),
+    ):
+        return True
+    status = _status_code(error)
+    return status is not None and (status == 429 or status >= 500)
+
+
+def retry_after_seconds(error: BaseException) -> float | None:
+    """Return the wait that a Retry-After (or retry-after-ms) header asks for, in seconds."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            # An HTTP date: too rare among model providers to parse; fall back to backoff.
+            return None
+        return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+    return None
+
+
+def describe_failure(error: BaseException, model: str) -> str:
+    """Return a one-line message for a request that failed for good, saying what to do."""
+    import litellm
+
+    detail = _first_line(str(error))
+    if isinstance(error, litellm.AuthenticationError):
+        return (
+            f"authentication failed for model {model!r}: {detail}; check the API key "
+            "(api_key= or the provider's environment variable)"
+        )
+    if isinstance(error, litellm.ContextWindowExceededError):
+        return (
+            f"the prompt is longer than the context window of {model!r}: {detail}; use a model "
+            "with a larger context window or grade a shorter transcript"
+        )
+    if isinstance(error, litellm.ContentPolicyViolationError):
+        return (
+            f"the provider refused the request under its content policy: {detail}; "
+            "review the transcript text or use another model"
+        )
+    if is_schema_rejection(error):
+        return (
+            f"the server rejected the structured-output request: {detail}; set mode='tools' or "
+            "mode='json' for this server"
+        )
+    if isinstance(error, litellm.NotFoundError):
+        return f"model {model!r} was not found: {detail}; check the model name and api_base"
+    if isinstance(error, litellm.BadRequestError):
+        return f"the request was rejected as invalid: {detail}; check the model name and options"
+    if is_transient(error):
+        return f"the model request failed after all retries: {detail}"
+    return f"the model request failed: {type(error).__name__}: {detail}"
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:300]
+
+
+# -- inspecting replies ------------------------------------------------------------------------
+
+
+def raw_reply_text(response: Any) -> str | None:
+    """Return the text of a chat-completions reply: its tool-call arguments, else its content."""
+    try:
+        message = response.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    tool_calls = getattr(message, "tool_calls", None) or []
+    if tool_calls:
+        return "\n".join(str(call.function.arguments) for call in tool_calls)
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else None
+
+
+def _check_reply(response: Any) -> None:
+    message = response.choices[0].message
+    tool_calls = getattr(message, "tool_calls", None) or []
+    if len(tool_calls) > 1:
+        names = ", ".join(str(call.function.name) for call in tool_calls)
+        raise UnusableReplyError(
+            f"the model called {len(tool_calls)} tools ({names}) where one grade was expected",
+            raw_reply_text(response),
+        )
+    if not tool_calls and not (message.content or "").strip():
+        raise UnusableReplyError("the model sent an empty reply", None)
+
+
+def _finish_reason(response: Any) -> str | None:
+    try:
+        reason = response.choices[0].finish_reason
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return reason if isinstance(reason, str) else None
+
+
+# -- usage -------------------------------------------------------------------------------------
+
+
+def _add_usage(record: CallRecord, response: Any) -> tuple[int, int]:
+    import litellm
+
+    usage = getattr(response, "usage", None)
+    prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+    completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+    try:
+        cost: float | None = float(litellm.completion_cost(completion_response=response))
+    except Exception:  # litellm raises several types for a model it has no price for
+        cost = None
+    record.usage = record.usage + Usage(
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=cost,
+        unpriced_calls=1 if cost is None else 0,
+    )
+    return prompt_tokens, completion_tokens
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+def _wait_strategy(backoff_base: float) -> Callable[[RetryCallState], float]:
+    backoff = wait_random_exponential(multiplier=backoff_base, max=MAX_BACKOFF_SECONDS)
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        requested = retry_after_seconds(error) if error is not None else None
+        return requested if requested is not None else float(backoff(state))
+
+    return wait
+
+
+async def send_with_retries(
+    completion: Completion,
+    kwargs: dict[str, Any],
+    *,
+    record: CallRecord,
+    transient_retries: int,
+    backoff_base: float,
+    label: str,
+) -> Any:
+    """Send one chat-completions request, retrying transient failures; return the reply.
+
+    ``record`` collects the requests, tokens and cost. A reply cut off at the token limit is
+    sent once more with a larger ``max_tokens``. Raises ``ModelCallError``,
+    ``TruncatedReplyError`` or ``UnusableReplyError`` when no usable reply came back.
+    """
+    started = time.monotonic()
+    retries_before = record.transient_retries
+    response = await _send_transient_safe(
+        completion, kwargs, record=record, transient_retries=transient_retries,
+        backoff_base=backoff_base,
+    )
+
+    if _finish_reason(response) == "length":
+        # One retry with a larger budget: a grade that does not fit twice will not fit at all.
+        previous = kwargs.get("max_tokens")
+        larger = max(2 * int(previous or 0), TRUNCATION_MIN_TOKENS)
+        logger.info(
+            "model reply truncated at max_tokens=%s (%s); retrying once with max_tokens=%d",
+            previous, label, larger,
+        )
+        response = await _send_transient_safe(
+            completion, {**kwargs, "max_tokens": larger}, record=record,
+            transient_retries=transient_retries, backoff_base=backoff_base,
+        )
+        if _finish_reason(response) == "length":
+            raise TruncatedReplyError(
+                f"the reply was cut off at the token limit twice (last max_tokens={larger}); "
+                "raise max_tokens",
+                raw_reply_text(response),
+            )
+
+    prompt_tokens, completion_tokens = _add_usage(record, response)
+    logger.info(
+        "model call: model=%s %s prompt_tokens=%d completion_tokens=%d latency=%.2fs retries=%d",
+        kwargs.get("model"), label, prompt_tokens, completion_tokens,
+        time.monotonic() - started, record.transient_retries - retries_before,
+    )
+    _check_reply(response)
+    return response
+
+
+async def _send_transient_safe(
+    completion: Completion,
+    kwargs: dict[str, Any],
+    *,
+    record: CallRecord,
+    transient_retries: int,
+    backoff_base: float,
+) -> Any:
+    # A fresh AsyncRetrying per request: concurrent requests never share an attempt counter.
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(transient_retries + 1),
+        wait=_wait_strategy(backoff_base),
+        retry=retry_if_exception(is_transient),
+        reraise=True,
+        before_sleep=_log_retry,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    record.transient_retries += 1
+                record.usage = record.usage + Usage(calls=1)
+                return await completion(**kwargs)
+    except GradingError:
+        raise
+    except Exception as error:
+        raise ModelCallError(describe_failure(error, str(kwargs.get("model")))) from error
+    raise AssertionError("unreachable: AsyncRetrying either returns or raises")
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    logger.info(
+        "model request failed (attempt %d): %s; retrying in %.2fs",
+        state.attempt_number, _first_line(str(error)), wait,
+    )

@@ -1,0 +1,142 @@
+"""Render a rubric's criteria and a transcript into the chat messages sent to the judge model.
+
+The messages are ``[system, transcript, criteria]``. The system message and the transcript
+message depend only on the rubric and the transcript, so they are byte-identical for every
+criterion of one call and a provider's prompt cache can reuse them; the criterion part comes last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from ._resources import resource_dir
+from .errors import TemplateError
+from .rubric import Criterion, Rubric
+from .transcript import Transcript
+
+__all__ = ["PROMPT_VERSION", "PromptRenderer", "format_time", "transcript_markers"]
+
+PROMPT_VERSION = "1"
+"""Version of the prompt wording; part of every cache key, so bump it when a template changes."""
+
+SYSTEM_TEMPLATE = "system.j2"
+TRANSCRIPT_TEMPLATE = "transcript.j2"
+CRITERION_TEMPLATE = "criterion.j2"
+
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+@dataclass(frozen=True)
+class _TurnView:
+    index: int
+    role: str
+    time: str
+    text: str
+
+
+def format_time(seconds: float | None) -> str:
+    """Format seconds from the start of the call as ``MM:SS`` (``H:MM:SS`` past an hour), or ``--:--``."""
+    if seconds is None:
+        return "--:--"
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def transcript_markers(transcript: Transcript) -> tuple[str, str]:
+    """Return the lines that open and close the transcript's data block.
+
+    The markers carry a digest of the turn texts. A turn cannot contain the digest of the text
+    it is part of, so no text inside the transcript can close the block early.
+    """
+    digest = hashlib.sha256()
+    for turn in transcript.turns:
+        digest.update(turn.text.encode("utf-8"))
+        digest.update(b"\x00")
+    nonce = digest.hexdigest()[:16]
+    return f"<<<TRANSCRIPT {nonce} BEGIN>>>", f"<<<TRANSCRIPT {nonce} END>>>"
+
+
+class PromptRenderer:
+    """Renders prompts from the shipped ``prompts/`` folder or a user's template folder.
+
+    Templates run in jinja2's sandbox with ``StrictUndefined``, so a misspelt name such as
+    ``criterion.descripton`` raises ``TemplateError`` before any model call. Autoescaping is off
+    because the prompts are plain text that must reach the model byte for byte.
+    """
+
+    def __init__(self, prompt_dir: Path | None = None) -> None:
+        self.prompt_dir = prompt_dir
+        if prompt_dir is not None and not prompt_dir.is_dir():
+            raise TemplateError(
+                f"prompt_dir {str(prompt_dir)!r} is not a folder; pass a folder that contains "
+                f"{SYSTEM_TEMPLATE}, {TRANSCRIPT_TEMPLATE} and {CRITERION_TEMPLATE}"
+            )
+        folder = str(prompt_dir) if prompt_dir is not None else str(resource_dir("prompts"))
+        self._folder = folder
+        self._env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+        )
+
+    def render_messages(
+        self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
+    ) -> list[dict[str, str]]:
+        """Render the ``[system, transcript, criteria]`` messages of one model call."""
+        open_marker, close_marker = transcript_markers(transcript)
+        shared = {"rubric": rubric, "open_marker": open_marker, "close_marker": close_marker}
+
+        system = self._render(SYSTEM_TEMPLATE, shared)
+        transcript_text = self._render(
+            TRANSCRIPT_TEMPLATE, {**shared, "turns": _turn_views(transcript)}
+        )
+        criteria_text = self._render(CRITERION_TEMPLATE, {**shared, "criteria": list(criteria)})
+        return [
+            {"role": "system", "content": system},
+            {"role": "user", "content": transcript_text},
+            {"role": "user", "content": criteria_text},
+        ]
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
+        try:
+            template = self._env.get_template(name)
+            return template.render(**context)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(
+                f"prompt template {exc.name!r} not found in {self._folder}; a custom prompt_dir "
+                f"must contain {SYSTEM_TEMPLATE}, {TRANSCRIPT_TEMPLATE} and {CRITERION_TEMPLATE}"
+            ) from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(
+                f"prompt template {name!r} in {self._folder} uses an undefined name: {exc.message}; "
+                "fix the name in the template"
+            ) from None
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"prompt template {name!r} in {self._folder} failed: {exc}") from None
+
+
+def _turn_views(transcript: Transcript) -> list[_TurnView]:
+    # A line break inside a turn could start a line that looks like a new turn, so each turn's
+    # text is put on one line. Evidence matching folds whitespace, so quotes still match.
+    return [
+        _TurnView(
+            index=index,
+            role=_LINE_BREAKS.sub(" ", turn.role if turn.role != "unknown" else turn.speaker),
+            time=format_time(turn.start),
+            text=_LINE_BREAKS.sub(" ", turn.text).strip(),
+        )
+        for index, turn in enumerate(transcript.turns)
+    ]
