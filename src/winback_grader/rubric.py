@@ -275,11 +275,14 @@ def load_rubric(source: str | os.PathLike[str]) -> Rubric:
         where = f"line {mark.line + 1}" if mark is not None else "the file"
         problem = f"{origin}: {where}: invalid YAML: {getattr(exc, 'problem', None) or exc}"
         raise RubricError(f"{origin}: invalid rubric\n  {problem}", [problem]) from None
+    if data is None:
+        problem = f"{origin}: the file is empty: a rubric needs id, version and sections"
+        raise RubricError(problem, [problem])
     if not isinstance(data, dict):
-        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        kind = "list" if isinstance(data, list) else type(data).__name__
         problem = (
-            f"{origin}: the top level must be a mapping with id, version and sections, "
-            f"but the file holds {found}"
+            f"{origin}: the top level is a {kind}, but a rubric must be a mapping "
+            "with id, version and sections"
         )
         raise RubricError(problem, [problem])
 

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _YAML_12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 
@@ -87,6 +88,8 @@ class RubricLoader(yaml.SafeLoader):
         # Check the keys as written, before merge keys (<<) are expanded: a key that overrides
         # a merged one is intended, not a duplicate.
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if key in mapping.key_lines:
