@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from .base import UNKNOWN_SPEAKER, Fragment, ReadResult, parse_json, validate_model
 from .schema import Schema
 
@@ -26,6 +28,11 @@ class _Transcription(Schema):
     segments: list[_Segment] | None = None
     language: str | None = None
     duration: float | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Call metadata that ``winback_grader.transcribe`` adds; not part of Whisper's output."""
+
+
+_PLAIN_KEYS = frozenset({"text", "language", "duration", "task", "words", "usage", "metadata"})
 
 
 def looks_like_whisper(data: Any) -> bool:
@@ -47,7 +54,7 @@ def looks_like_whisper(data: Any) -> bool:
 def read_whisper(text: str) -> ReadResult:
     """Read Whisper segments, or the whole ``text`` as one fragment when there are no segments."""
     transcription = validate_model(_Transcription, parse_json(text), "Whisper JSON")
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = dict(transcription.metadata)
     if transcription.language:
         metadata["language"] = transcription.language
     if transcription.duration is not None:
