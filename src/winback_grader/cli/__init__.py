@@ -6,6 +6,7 @@ import typer
 
 from .grade_cmd import grade_command
 from .rubric_cmd import rubric_app
+from .transcribe_cmd import transcribe_command
 
 __all__ = ["app", "main"]
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.command("grade")(grade_command)
 app.add_typer(rubric_app, name="rubric")
+app.command("transcribe")(transcribe_command)
 
 
 def main() -> None:
