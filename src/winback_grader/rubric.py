@@ -160,7 +160,7 @@ class Criterion(_Strict):
     @field_validator("levels", mode="before")
     @classmethod
     def _map_binary_level_words(cls, value: Any, info: ValidationInfo) -> Any:
-        # A binary criterion may key its levels yes/no; the model stores them as 1/0.
+        # A binary criterion may key its levels yes/no, and the model stores them as 1/0.
         scale = info.data.get("scale")
         if not isinstance(value, dict) or not isinstance(scale, Scale) or scale.kind != "binary":
             return value
@@ -256,6 +256,22 @@ def rubric_json_schema() -> dict[str, Any]:
     schema = Rubric.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "winback_grader rubric"
+
+    # Indicator levels accept a short YAML form that the model expands before validation:
+    # yes/no keys on binary criteria, and a bare list of signal ids meaning {all: [...]}.
+    indicator_levels = schema.get("$defs", {}).get("Indicators", {}).get("properties", {})
+    if "levels" in indicator_levels and "LevelRule" in schema["$defs"]:
+        indicator_levels["levels"] = {
+            "description": indicator_levels["levels"].get("description", ""),
+            "type": "object",
+            "propertyNames": _LEVELS_SCHEMA["propertyNames"],
+            "additionalProperties": {
+                "anyOf": [
+                    {"$ref": "#/$defs/LevelRule"},
+                    {"type": "array", "items": {"type": "string"}},
+                ]
+            },
+        }
     return schema
 
 

@@ -33,7 +33,7 @@ class Problem:
     loc: Loc
     """Keys and list indexes from the top of the rubric, such as ``("sections", 1, "weight")``."""
     message: str
-    """What is wrong, with the bad value and what is allowed."""
+    """Description of the problem, with the bad value and what is allowed."""
     line: int | None = None
     """The line to report, when it is not the line of ``loc`` (a repeated key's second line)."""
 
@@ -85,7 +85,7 @@ def rubric_problems(data: Any) -> list[Problem]:
             criterion_ids.append(((*loc, "id"), criterion.get("id")))
             problems.extend(criterion_problems(criterion, loc))
     problems.extend(_duplicate_ids(criterion_ids, "criterion"))
-    problems.extend(_zero_weight_problems(section_list, sections))
+    problems.extend(_zero_weight_problems(section_list))
     return problems
 
 
@@ -178,9 +178,7 @@ def _duplicate_ids(entries: list[tuple[Loc, Any]], kind: str) -> list[Problem]:
     return problems
 
 
-def _zero_weight_problems(
-    section_list: list[Mapping[str, Any]], sections: list[Any]
-) -> list[Problem]:
+def _zero_weight_problems(section_list: list[Mapping[str, Any]]) -> list[Problem]:
     problems: list[Problem] = []
     criterion_weights = [
         _weight(criterion)
@@ -199,8 +197,8 @@ def _zero_weight_problems(
         )
 
     section_weights = [section.get("weight") for section in section_list]
-    given = [weight for weight in section_weights if _is_number(weight)]
-    if given and all(weight == 0 for weight in given):
+    numeric_weights = [weight for weight in section_weights if _is_number(weight)]
+    if numeric_weights and all(weight == 0 for weight in numeric_weights):
         problems.append(
             Problem(
                 ("sections",),

@@ -64,7 +64,7 @@ class DuplicateKey:
     """A key written twice in one YAML mapping."""
 
     mapping: LineDict
-    """The mapping that holds the key (after loading, it keeps the last value)."""
+    """The mapping that contains the key (after loading, it keeps the last value)."""
     key: Any
     """The repeated key."""
     first_line: int
