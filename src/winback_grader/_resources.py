@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
+
+# importlib.resources.abc appeared in Python 3.11; on 3.10 Traversable lives in importlib.abc.
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:
+    from importlib.abc import Traversable
 
 __all__ = ["resource_dir"]
 
