@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from winback_grader import Rubric, load_rubric
+from winback_grader import Rubric, RubricError, load_rubric
 from winback_grader.rubric import rubric_json_schema, shipped_rubric_names
 from winback_grader.rubric_yaml import LineDict, LineList, line_of, parse_yaml
 
@@ -63,6 +63,35 @@ def test_load_by_path_string_and_pathlike() -> None:
 
     assert load_rubric(path) == load_rubric(str(path))
     assert load_rubric(path) == load_rubric("winback")
+
+
+def test_file_without_suffix_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "my_rubric").write_text(
+        (REPO_ROOT / "rubrics" / "winback.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+
+    assert load_rubric("my_rubric").id == "winback"
+
+
+def test_unreadable_directory_path(tmp_path: Path) -> None:
+    folder = tmp_path / "rubric.yaml"
+    folder.mkdir()
+
+    with pytest.raises(RubricError) as caught:
+        load_rubric(folder)
+
+    assert str(caught.value) == f"{folder}: cannot read the rubric file: Is a directory"
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    path = tmp_path / "rubric.yaml"
+    path.write_bytes(b"id: \xff\xfe\n")
+
+    with pytest.raises(RubricError) as caught:
+        load_rubric(path)
+
+    assert str(caught.value) == f"{path}: cannot read the rubric file: it is not UTF-8 text"
 
 
 def test_yes_no_on_off_stay_strings(tmp_path: Path) -> None:

@@ -341,10 +341,19 @@ def _raise_problems(problems: list[Problem]) -> None:
 
 def _read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
     path = Path(source)
-    if isinstance(source, str) and path.suffix not in (".yaml", ".yml") and os.sep not in source:
+    looks_like_name = (
+        isinstance(source, str)
+        and path.suffix not in (".yaml", ".yml")
+        and "/" not in source
+        and os.sep not in source
+    )
+    if looks_like_name:
         shipped = resource_dir("rubrics") / f"{source}.yaml"
         if shipped.is_file():
             return shipped.read_text(encoding="utf-8"), f"rubrics/{source}.yaml"
+        if path.is_file():
+            # A file in the working folder without a .yaml suffix, such as "my_rubric".
+            return _read_file(path)
         names = ", ".join(shipped_rubric_names())
         raise RubricError(
             f"no shipped rubric is named {source!r}: choose one of {names}, or pass the path of a "
@@ -352,6 +361,10 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
         )
     if not path.exists():
         raise RubricError(f"rubric file not found: {path} (check the path)")
+    return _read_file(path)
+
+
+def _read_file(path: Path) -> tuple[str, str]:
     try:
         return path.read_text(encoding="utf-8"), str(path)
     except (OSError, UnicodeDecodeError) as exc:
