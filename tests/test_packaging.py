@@ -39,6 +39,7 @@ print(json.dumps({
     "rubrics": sorted(entry.name for entry in package.joinpath("rubrics").iterdir()),
     "prompts": prompts,
     "prompt_chars": len(prompt_text),
+    "py_typed": package.joinpath("py.typed").is_file(),
 }))
 """
 
@@ -116,6 +117,7 @@ def test_wheel_loads_rubric_and_prompts(installed_venv: Path, tmp_path: Path) ->
     assert report["criteria"] == 15
     shipped = sorted(path.name for path in (REPO_ROOT / "rubrics").glob("*.yaml"))
     assert report["rubrics"] == shipped
+    assert report["py_typed"] is True
 
 
 def test_wheel_carries_prompt_templates(installed_venv: Path, tmp_path: Path) -> None:
