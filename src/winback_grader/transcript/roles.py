@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 from ..errors import TranscriptError
 from .models import Role
-from .readers import Fragment
+from .readers import UNKNOWN_SPEAKER, Fragment
 
 __all__ = ["RoleAssignment", "RoleSource", "assign_roles", "role_from_label"]
 
@@ -138,7 +138,10 @@ def assign_roles(
     """Choose every speaker's role: an explicit mapping first, then labels, then the words."""
     speakers = list(dict.fromkeys(fragment.speaker for fragment in fragments))
     evidence = _find_evidence(fragments, speakers)
-    inferred_agent = _infer_agent(evidence)
+    # Inference needs two diarized speakers: with one, or with speech the source never split
+    # by speaker, the words cannot tell whose they are.
+    diarized = len(speakers) >= 2 and UNKNOWN_SPEAKER not in speakers
+    inferred_agent = _infer_agent(evidence) if diarized else None
 
     if mapping:
         roles = _check_mapping(mapping, speakers)

@@ -130,7 +130,7 @@ def _tokens_to_fragments(
     items: list[_Item], speaker_of: dict[float, str], default: str
 ) -> list[Fragment]:
     """Turn items into one fragment per word; punctuation joins the word before it."""
-    fragments: list[Fragment] = Field(default_factory=list)
+    fragments: list[Fragment] = []
     speaker = default
     for item in items:
         content = item.alternatives[0].content
@@ -176,6 +176,9 @@ def _read_batch(job: _BatchJob) -> ReadResult:
         return ReadResult(fragments=[entry[3] for entry in timed], metadata=metadata)
 
     fragments = _tokens_to_fragments(results.items, {}, UNKNOWN_SPEAKER)
+    if any(item.speaker_label or item.channel_label for item in results.items):
+        # Newer jobs put the label on each item as well as in speaker_labels.
+        return ReadResult(fragments=fragments, metadata=metadata)
     if not fragments and results.transcripts:
         fragments = [Fragment(speaker=UNKNOWN_SPEAKER, text=results.transcripts[0].transcript)]
     warning = (

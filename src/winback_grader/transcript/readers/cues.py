@@ -10,7 +10,7 @@ from .base import ReaderError, parse_clock
 __all__ = ["Cue", "split_cues"]
 
 # "00:00:01.000 --> 00:00:02.500 align:start": the settings after the end time are ignored.
-_TIMING = re.compile(r"^\s*(?P<start>[\d:.,]+)\s*-->\s*(?P<end>[\d:.,]+)(?:\s.*)?$")
+_TIMING = re.compile(r"^\s*(?P<start>[^\s-]+)\s*-->\s*(?P<end>[^\s<]+)(?:\s.*)?$")
 
 
 @dataclass

@@ -33,13 +33,14 @@ def read_text(text: str) -> ReadResult:
             continue
 
         start = end = None
+        labelled = split_label(line)
         prefix = _TIME_PREFIX.match(line)
-        if prefix is not None:
+        if prefix is not None and split_label(line[prefix.end() :]) is not None:
+            # A time counts only before a label: "10:30 works for me" is speech.
             start = _seconds(prefix["start"] or prefix["bare"])
             end = _seconds(prefix["end"])
-            line = line[prefix.end() :]
+            labelled = split_label(line[prefix.end() :])
 
-        labelled = split_label(line)
         if labelled is not None:
             speaker, words = labelled
             fragments.append(Fragment(speaker=speaker, text=words, start=start, end=end))
