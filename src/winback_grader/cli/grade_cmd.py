@@ -23,7 +23,7 @@ from .. import report
 from ..analytics import summarize_by_agent
 from ..config import GraderConfig
 from ..errors import WinbackGraderError
-from ..grading import grade_transcript, resolve_rubric, run_sync
+from ..grading import build_engines, grade_transcript, resolve_rubric, run_sync
 from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
@@ -160,10 +160,12 @@ async def grade_loaded(
     ``on_done`` runs after each call is graded, in completion order (it drives the progress bar).
     """
     limit = asyncio.Semaphore(config.concurrency)
+    # One set of engines for the whole run, so the offline engine compiles the rubric once.
+    engines = build_engines(config)
 
     async def grade_one(transcript: Transcript) -> Scorecard:
         async with limit:
-            card = await grade_transcript(transcript, rubric, config)
+            card = await grade_transcript(transcript, rubric, config, engines=engines)
         if on_done is not None:
             on_done(card)
         return card

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 
 from rapidfuzz import fuzz
 
@@ -20,6 +22,7 @@ from ..transcript import Transcript
 __all__ = [
     "DEFAULT_FUZZY_THRESHOLD",
     "CompiledSignal",
+    "FoldedTranscript",
     "FoldedTurn",
     "PhraseMatch",
     "compile_signal",
@@ -67,8 +70,9 @@ STOPWORDS = frozenset(
 )
 
 _CONTRACTION = re.compile(r"\b([a-z]+)'([a-z]+)\b")
-_NON_WORD = re.compile(r"[^\w|]+")
-_SENTENCE_END = re.compile(r"[.!?;]+(\s|$)")
+# A word, or a sentence mark followed by a space or the end of the text.
+_TOKEN = re.compile(r"\w+|[.!?;](?=\s|$)")
+_SENTENCE_MARKS = frozenset(".!?;")
 # Title abbreviations whose dot does not end a sentence ("Ms. Novak").
 _TITLE_DOT = re.compile(r"\b(mr|mrs|ms|dr|st)\.")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
@@ -94,13 +98,21 @@ def fold(text: str) -> str:
 
     Sentence ends become a ``|`` word, so that no phrase or negation matches across them.
     """
-    lowered = text.lower().translate(_APOSTROPHES).replace(SENTENCE_BREAK, " ")
-    expanded = _CONTRACTION.sub(_expand_contraction, lowered)
-    expanded = _SENTENCE_END.sub(f" {SENTENCE_BREAK} ", _TITLE_DOT.sub(r"\1", expanded))
-    words = _NON_WORD.sub(" ", expanded).split()
+    lowered = text.lower().translate(_APOSTROPHES)
+    # The regexes scan every character, so each runs only when its trigger character occurs.
+    if "'" in lowered:
+        lowered = _CONTRACTION.sub(_expand_contraction, lowered)
+    if "." in lowered:
+        lowered = _TITLE_DOT.sub(r"\1", lowered)
+    # One pass finds the words and the sentence ends; everything else (punctuation, and "|"
+    # itself) is dropped.
+    words = [
+        SENTENCE_BREAK if token in _SENTENCE_MARKS else _SPOKEN_FORMS.get(token, token)
+        for token in _TOKEN.findall(lowered)
+    ]
     while words and words[-1] == SENTENCE_BREAK:
         words.pop()
-    return " ".join(_SPOKEN_FORMS.get(word, word) for word in words)
+    return " ".join(words)
 
 
 def _expand_contraction(match: re.Match[str]) -> str:
@@ -128,24 +140,35 @@ class FoldedTurn:
     """The folded text."""
     padded: str
     """The folded text with a space at each end, for whole-word ``find``."""
-    prefixes: frozenset[str]
-    """The first four letters of each word, for the fuzzy prefilter."""
 
 
-def fold_transcript(transcript: Transcript) -> list[FoldedTurn]:
+@dataclass
+class FoldedTranscript:
+    """A transcript's turns folded once, with indexes from words to the turns that contain them.
+
+    The indexes let a phrase look only at the turns that contain its first word (exact) or
+    enough of its keyword prefixes (fuzzy), instead of at every turn.
+    """
+
+    turns: list[FoldedTurn]
+    """The folded turns, in transcript order."""
+    word_turns: dict[str, set[int]] = field(default_factory=dict)
+    """Word → indexes of the turns that contain it."""
+    prefix_turns: dict[str, set[int]] = field(default_factory=dict)
+    """First four letters of a word → indexes of the turns with such a word."""
+
+
+def fold_transcript(transcript: Transcript) -> FoldedTranscript:
     """Fold every turn of a transcript once, for all the criteria that match against it."""
-    folded = []
+    folded = FoldedTranscript(turns=[])
     for index, turn in enumerate(transcript.turns):
         text = fold(turn.text)
-        folded.append(
-            FoldedTurn(
-                index=index,
-                role=turn.role,
-                text=text,
-                padded=f" {text} ",
-                prefixes=frozenset(word[:4] for word in text.split() if word != SENTENCE_BREAK),
-            )
-        )
+        folded.turns.append(FoldedTurn(index=index, role=turn.role, text=text, padded=f" {text} "))
+        for word in set(text.split()):
+            folded.word_turns.setdefault(word, set()).add(index)
+    # Built from the distinct words, which are far fewer than the words spoken.
+    for word, indexes in folded.word_turns.items():
+        folded.prefix_turns.setdefault(word[:4], set()).update(indexes)
     return folded
 
 
@@ -162,12 +185,13 @@ class PhraseMatch:
 
 
 @dataclass(frozen=True)
-class _CompiledPhrase:
+class _Phrase:
     text: str
     padded: str
-    fuzzy: bool
+    key_word: str
     keyword_prefixes: frozenset[str]
     prefixes_needed: int
+    fuzzy: bool
 
 
 @dataclass
@@ -176,47 +200,85 @@ class CompiledSignal:
 
     signal: Signal
     """The signal as the rubric wrote it."""
-    phrases: list[_CompiledPhrase] = field(default_factory=list)
-    """The folded phrases."""
+    phrases: list[_Phrase] = field(default_factory=list)
+    """The folded phrases, in the rubric's order."""
     patterns: list[re.Pattern[str]] = field(default_factory=list)
     """The compiled patterns."""
     threshold: float = DEFAULT_FUZZY_THRESHOLD
     """The partial_ratio score a fuzzy match needs."""
 
-    def match_turn(self, turn: FoldedTurn) -> PhraseMatch | None:
-        """Return the first match of this signal in the turn that no negation cancels, or None."""
-        for phrase in self.phrases:
-            found = self._find_phrase(phrase, turn)
-            if found is not None:
-                return found
-        for pattern in self.patterns:
-            for match in pattern.finditer(turn.text):
-                if not self._negated(turn.text, match.start()):
-                    return PhraseMatch(turn.index, pattern.pattern, fuzzy=False)
-        return None
+    def match_turns(self, folded: FoldedTranscript, candidates: list[int]) -> list[PhraseMatch]:
+        """Return the first match not cancelled by a negation in each candidate turn, in turn order.
 
-    def _find_phrase(self, phrase: _CompiledPhrase, turn: FoldedTurn) -> PhraseMatch | None:
-        # Exact match on word boundaries. Every occurrence is tried: the first may be negated.
+        ``candidates`` are the indexes of the turns the signal's role and window allow.
+        """
+        allowed = set(candidates)
+        found: dict[int, PhraseMatch] = {}
+
+        # Exact phrases: only turns that contain the phrase's key word can match.
+        for phrase in self.phrases:
+            containing = folded.word_turns.get(phrase.key_word)
+            if containing is None:
+                continue
+            for index in containing & allowed:
+                if index not in found and self._find_exact(phrase, folded.turns[index]):
+                    found[index] = PhraseMatch(index, phrase.text, fuzzy=False)
+
+        # Patterns run on every allowed turn that has no match yet.
+        for pattern in self.patterns:
+            for index in candidates:
+                if index in found:
+                    continue
+                text = folded.turns[index].text
+                for match in pattern.finditer(text):
+                    if not self._negated(text, match.start()):
+                        found[index] = PhraseMatch(index, pattern.pattern, fuzzy=False)
+                        break
+
+        # Fuzzy matching is the slow step: it runs only on turns with enough words that begin
+        # like the phrase's keywords, and only where nothing matched exactly.
+        for phrase in self.phrases:
+            if phrase.fuzzy:
+                self._match_fuzzy(phrase, folded, allowed, found)
+
+        return [found[index] for index in sorted(found)]
+
+    def _find_exact(self, phrase: _Phrase, turn: FoldedTurn) -> bool:
+        # Every occurrence is tried, because the first may be negated.
         position = turn.padded.find(phrase.padded)
-        exact_seen = position >= 0
         while position >= 0:
             if not self._negated(turn.text, position):
-                return PhraseMatch(turn.index, phrase.text, fuzzy=False)
+                return True
             position = turn.padded.find(phrase.padded, position + 1)
-        if exact_seen or not phrase.fuzzy:
-            return None
+        return False
 
-        # Fuzzy match, tried only when enough of the phrase's words begin the same way as words
-        # of the turn: partial_ratio is the slow step, and most turns share no words with a phrase.
-        shared = len(phrase.keyword_prefixes & turn.prefixes)
-        if shared < phrase.prefixes_needed:
-            return None
-        alignment = fuzz.partial_ratio_alignment(
-            phrase.text, turn.text, score_cutoff=self.threshold
-        )
-        if alignment is None or self._negated(turn.text, alignment.dest_start):
-            return None
-        return PhraseMatch(turn.index, phrase.text, fuzzy=True)
+    def _match_fuzzy(
+        self,
+        phrase: _Phrase,
+        folded: FoldedTranscript,
+        allowed: set[int],
+        found: dict[int, PhraseMatch],
+    ) -> None:
+        present = [
+            folded.prefix_turns[p] for p in phrase.keyword_prefixes if p in folded.prefix_turns
+        ]
+        if len(present) < phrase.prefixes_needed:
+            return
+        # Turns with enough of the phrase's keyword prefixes; set and Counter work runs in C.
+        if phrase.prefixes_needed <= 1:
+            candidates = set().union(*present)
+        else:
+            counts = Counter(chain.from_iterable(present))
+            candidates = {
+                index for index, count in counts.items() if count >= phrase.prefixes_needed
+            }
+        for index in candidates & allowed:
+            if index in found:
+                continue
+            text = folded.turns[index].text
+            alignment = fuzz.partial_ratio_alignment(phrase.text, text, score_cutoff=self.threshold)
+            if alignment is not None and not self._negated(text, alignment.dest_start):
+                found[index] = PhraseMatch(index, phrase.text, fuzzy=True)
 
     def _negated(self, text: str, start: int) -> bool:
         if not self.signal.negation:
@@ -231,22 +293,26 @@ def compile_signal(signal: Signal, threshold: float = DEFAULT_FUZZY_THRESHOLD) -
     Raises ``re.error`` for an invalid pattern.
     """
     compiled = CompiledSignal(signal=signal, threshold=threshold)
+    seen: set[str] = set()
     for raw in signal.phrases:
         text = fold(raw)
-        if not text:
+        if not text or text in seen:
             continue
+        seen.add(text)
         keywords = [word for word in text.split() if len(word) >= 4 and word not in STOPWORDS]
         prefixes = frozenset(word[:4] for word in keywords)
         compiled.phrases.append(
-            _CompiledPhrase(
+            _Phrase(
                 text=text,
                 padded=f" {text} ",
-                # A phrase with one long word among short ones ("no thanks") would fuzzily match
-                # any turn with that word ("fine thanks"), so it needs two long words to be fuzzy.
-                fuzzy=len(text) >= FUZZY_MIN_CHARS and len(prefixes) >= 2,
+                # The longest word is usually the rarest, so it narrows the candidate turns most.
+                key_word=max(text.split(), key=len),
                 keyword_prefixes=prefixes,
                 # Half the keywords, rounded up: one misheard word of two still passes.
                 prefixes_needed=math.ceil(len(prefixes) / 2),
+                # A phrase with one long word among short ones ("no thanks") would fuzzily
+                # match any turn with that word ("fine thanks"), so it needs two long words.
+                fuzzy=len(text) >= FUZZY_MIN_CHARS and len(prefixes) >= 2,
             )
         )
     compiled.patterns = [re.compile(pattern) for pattern in signal.patterns]

@@ -22,7 +22,7 @@ from .base import EngineResult
 from .matching import (
     DEFAULT_FUZZY_THRESHOLD,
     CompiledSignal,
-    FoldedTurn,
+    FoldedTranscript,
     PhraseMatch,
     compile_signal,
     fold,
@@ -63,7 +63,7 @@ class OfflineEngine:
     def __init__(self, fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD) -> None:
         self.fuzzy_threshold = fuzzy_threshold
         self._compiled: dict[tuple[str, str], dict[str, _CompiledCriterion | str]] = {}
-        self._folded: OrderedDict[int, tuple[Transcript, list[FoldedTurn]]] = OrderedDict()
+        self._folded: OrderedDict[int, tuple[Transcript, FoldedTranscript]] = OrderedDict()
 
     async def grade(
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
@@ -75,7 +75,7 @@ class OfflineEngine:
     ) -> list[CriterionGrade]:
         """Grade the criteria of one transcript; the synchronous core of ``grade``."""
         compiled = self._compile_rubric(rubric)
-        turns = self._fold(transcript)
+        folded = self._fold(transcript)
         grades = []
         for criterion in criteria:
             entry = compiled.get(criterion.id)
@@ -85,7 +85,7 @@ class OfflineEngine:
             if isinstance(entry, str):
                 grades.append(CriterionGrade.failed(criterion, entry, engine="offline"))
                 continue
-            grades.append(_grade_criterion(entry, transcript, turns))
+            grades.append(_grade_criterion(entry, transcript, folded))
         return grades
 
     def _compile_rubric(self, rubric: Rubric) -> dict[str, _CompiledCriterion | str]:
@@ -96,7 +96,7 @@ class OfflineEngine:
             self._compiled[key] = cached
         return cached
 
-    def _fold(self, transcript: Transcript) -> list[FoldedTurn]:
+    def _fold(self, transcript: Transcript) -> FoldedTranscript:
         # Keyed by id(); the entry keeps the transcript alive, so the id cannot be reused
         # by another object while the entry exists.
         key = id(transcript)
@@ -104,11 +104,11 @@ class OfflineEngine:
         if entry is not None and entry[0] is transcript:
             self._folded.move_to_end(key)
             return entry[1]
-        turns = fold_transcript(transcript)
-        self._folded[key] = (transcript, turns)
+        folded = fold_transcript(transcript)
+        self._folded[key] = (transcript, folded)
         if len(self._folded) > FOLDED_CACHE_SIZE:
             self._folded.popitem(last=False)
-        return turns
+        return folded
 
 
 def _compile_criterion(criterion: Criterion, threshold: float) -> _CompiledCriterion | str:
@@ -152,7 +152,7 @@ def _compile_criterion(criterion: Criterion, threshold: float) -> _CompiledCrite
 
 
 def _grade_criterion(
-    compiled: _CompiledCriterion, transcript: Transcript, turns: list[FoldedTurn]
+    compiled: _CompiledCriterion, transcript: Transcript, folded: FoldedTranscript
 ) -> CriterionGrade:
     criterion = compiled.criterion
     indicators = compiled.indicators
@@ -160,7 +160,7 @@ def _grade_criterion(
     # Step 1: where each signal matched.
     matches: dict[str, list[PhraseMatch]] = {}
     for signal_id in compiled.signals:
-        _match_signal(signal_id, compiled, turns, matches)
+        _match_signal(signal_id, compiled, folded, matches)
     matched = {
         signal_id
         for signal_id, found in matches.items()
@@ -209,7 +209,7 @@ def _grade_criterion(
 def _match_signal(
     signal_id: str,
     compiled: _CompiledCriterion,
-    turns: list[FoldedTurn],
+    folded: FoldedTranscript,
     matches: dict[str, list[PhraseMatch]],
 ) -> list[PhraseMatch]:
     """Find the turns where a signal matches, evaluating its ``window.after`` signal first."""
@@ -219,24 +219,18 @@ def _match_signal(
     window = signal.signal.window
     role = signal.signal.role
 
-    candidates = [turn for turn in turns if role == "any" or turn.role == role]
+    candidates = [turn.index for turn in folded.turns if role == "any" or turn.role == role]
     if window is not None:
         if window.first is not None:
             candidates = candidates[: window.first]
         if window.last is not None:
             candidates = candidates[-window.last :]
         if window.after is not None:
-            earlier = _match_signal(window.after, compiled, turns, matches)
-            if earlier:
-                candidates = [turn for turn in candidates if turn.index > earlier[0].turn_index]
-            else:
-                candidates = []
+            earlier = _match_signal(window.after, compiled, folded, matches)
+            after = earlier[0].turn_index if earlier else len(folded.turns)
+            candidates = [index for index in candidates if index > after]
 
-    found = []
-    for turn in candidates:
-        match = signal.match_turn(turn)
-        if match is not None:
-            found.append(match)
+    found = signal.match_turns(folded, candidates) if candidates else []
     matches[signal_id] = found
     return found
 
@@ -319,5 +313,10 @@ def _quote(text: str, phrase: str) -> str:
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
     if not sentences:
         return text
-    best = max(sentences, key=lambda sentence: fuzz.partial_ratio(phrase, fold(sentence)))
-    return best.strip()
+    folded = [fold(sentence) for sentence in sentences]
+    for sentence, folded_sentence in zip(sentences, folded, strict=True):
+        if phrase in folded_sentence:
+            return sentence.strip()
+    # A fuzzy match or a pattern: the sentence most like the phrase.
+    scores = [fuzz.partial_ratio(phrase, folded_sentence) for folded_sentence in folded]
+    return sentences[scores.index(max(scores))].strip()
