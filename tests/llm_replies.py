@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from openai_server import OpenAIServer, Reply, chat_reply, tool_call
-
 from winback_grader import GraderConfig, Transcript, Turn
 from winback_grader.engines.llm import LLMEngine
 
@@ -14,10 +13,34 @@ __all__ = ["CALL", "engine", "grade_reply", "quote", "tool_messages"]
 CALL = Transcript(
     id="call-7",
     turns=[
-        Turn(speaker="spk_0", role="agent", text="Hi, this is Dana from Acme Telecom, calling about your account.", start=0.0, end=4.0),
-        Turn(speaker="spk_1", role="customer", text="I cancelled because the price went up twice this year.", start=5.0, end=9.0),
-        Turn(speaker="spk_0", role="agent", text="I will not raise your price this year, and I can waive the fee.", start=10.0, end=15.0),
-        Turn(speaker="spk_1", role="customer", text="Okay, then I will think about coming back.", start=16.0, end=19.0),
+        Turn(
+            speaker="spk_0",
+            role="agent",
+            text="Hi, this is Dana from Acme Telecom, calling about your account.",
+            start=0.0,
+            end=4.0,
+        ),
+        Turn(
+            speaker="spk_1",
+            role="customer",
+            text="I cancelled because the price went up twice this year.",
+            start=5.0,
+            end=9.0,
+        ),
+        Turn(
+            speaker="spk_0",
+            role="agent",
+            text="I will not raise your price this year, and I can waive the fee.",
+            start=10.0,
+            end=15.0,
+        ),
+        Turn(
+            speaker="spk_1",
+            role="customer",
+            text="Okay, then I will think about coming back.",
+            start=16.0,
+            end=19.0,
+        ),
     ],
     metadata={"call_id": "call-7"},
 )
@@ -39,7 +62,9 @@ def grade_reply(
     """A tools-mode reply grading one criterion."""
     arguments = {
         "reasoning": reasoning,
-        "evidence": evidence if evidence is not None else [quote("this is Dana from Acme Telecom", 0)],
+        "evidence": evidence
+        if evidence is not None
+        else [quote("this is Dana from Acme Telecom", 0)],
         "score": score,
     }
     return chat_reply(tool_calls=[tool_call("grade_" + criterion_id, arguments)], **options)

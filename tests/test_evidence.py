@@ -13,11 +13,41 @@ def call() -> Transcript:
     return Transcript(
         id="call-1",
         turns=[
-            Turn(speaker="spk_0", role="agent", text="Hi, this is Dana from Acme Telecom.", start=0.0, end=3.5),
-            Turn(speaker="spk_1", role="customer", text="I don\u2019t want the \u201cpremium\u201d bundle.", start=4.0, end=7.0),
-            Turn(speaker="spk_0", role="agent", text="I will not   raise your price\nthis year, and I can waive the fee.", start=8.0, end=12.0),
-            Turn(speaker="spk_1", role="customer", text="Okay. Then I\u2019ll think about staying with you.", start=13.0, end=15.0),
-            Turn(speaker="Agent Dana", role="unknown", text="\uff21\uff43\uff4d\uff45 thanks you for your time today.", start=None, end=None),
+            Turn(
+                speaker="spk_0",
+                role="agent",
+                text="Hi, this is Dana from Acme Telecom.",
+                start=0.0,
+                end=3.5,
+            ),
+            Turn(
+                speaker="spk_1",
+                role="customer",
+                text="I don\u2019t want the \u201cpremium\u201d bundle.",
+                start=4.0,
+                end=7.0,
+            ),
+            Turn(
+                speaker="spk_0",
+                role="agent",
+                text="I will not   raise your price\nthis year, and I can waive the fee.",
+                start=8.0,
+                end=12.0,
+            ),
+            Turn(
+                speaker="spk_1",
+                role="customer",
+                text="Okay. Then I\u2019ll think about staying with you.",
+                start=13.0,
+                end=15.0,
+            ),
+            Turn(
+                speaker="Agent Dana",
+                role="unknown",
+                text="\uff21\uff43\uff4d\uff45 thanks you for your time today.",
+                start=None,
+                end=None,
+            ),
         ],
     )
 
@@ -149,4 +179,4 @@ def test_evidence_for_turn_absent_text(call: Transcript) -> None:
 
 
 def test_fold_normalises() -> None:
-    assert fold("  \u201cHello\u201d   WORLD\u2019s\n") == "\"hello\" world's"
+    assert fold("  \u201cHello\u201d   WORLD\u2019s\n") == '"hello" world\'s'

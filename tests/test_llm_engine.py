@@ -1,4 +1,4 @@
-"""The LLM engine against the loopback OpenAI server: schema re-asks, evidence, modes, cache, usage."""
+"""The LLM engine against the loopback server: re-asks, evidence, modes, cache, usage."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import logging
 from typing import Any
 
 import pytest
+
 from grading_responder import GradingResponder
 from llm_replies import CALL, engine, grade_reply, quote, tool_messages
 from openai_server import OpenAIServer, chat_reply, tool_call
-
 from winback_grader import Rubric, Scorecard, grade, load_rubric
 from winback_grader.config import GraderConfig
 from winback_grader.engines.base import EngineResult
@@ -47,7 +47,11 @@ def test_scored_grade_with_verified_quote(openai_server: OpenAIServer, rubric: R
 
 def test_request_disables_litellm_retries(openai_server: OpenAIServer, rubric: Rubric) -> None:
     openai_server.script(chat_reply("boom", status=500))
-    result = _run(engine(openai_server, transient_retries=0).grade(CALL, rubric, [rubric.criterion("greeting")]))
+    result = _run(
+        engine(openai_server, transient_retries=0).grade(
+            CALL, rubric, [rubric.criterion("greeting")]
+        )
+    )
 
     assert result.grades[0].status == "error"
     assert len(openai_server.chat_requests()) == 1
@@ -67,8 +71,12 @@ def test_out_of_scale_score_is_reasked(openai_server: OpenAIServer, rubric: Rubr
 
 
 def test_fractional_binary_score_is_reasked(openai_server: OpenAIServer, rubric: Rubric) -> None:
-    openai_server.script(grade_reply("recording_disclosure", 0.9), grade_reply("recording_disclosure", 1))
-    result = _run(engine(openai_server).grade(CALL, rubric, [rubric.criterion("recording_disclosure")]))
+    openai_server.script(
+        grade_reply("recording_disclosure", 0.9), grade_reply("recording_disclosure", 1)
+    )
+    result = _run(
+        engine(openai_server).grade(CALL, rubric, [rubric.criterion("recording_disclosure")])
+    )
 
     assert len(openai_server.chat_requests()) == 2
     assert "Input should be 0 or 1" in tool_messages(openai_server.chat_requests()[1].body)[0]
@@ -77,7 +85,9 @@ def test_fractional_binary_score_is_reasked(openai_server: OpenAIServer, rubric:
 
 def test_schema_failures_end_in_error_grade(openai_server: OpenAIServer, rubric: Rubric) -> None:
     openai_server.script(*[grade_reply("greeting", 7) for _ in range(3)])
-    result = _run(engine(openai_server, max_retries=2).grade(CALL, rubric, [rubric.criterion("greeting")]))
+    result = _run(
+        engine(openai_server, max_retries=2).grade(CALL, rubric, [rubric.criterion("greeting")])
+    )
 
     grade_ = result.grades[0]
     assert len(openai_server.chat_requests()) == 3
@@ -91,14 +101,19 @@ def test_schema_failures_end_in_error_grade(openai_server: OpenAIServer, rubric:
 
 def test_na_only_where_allowed(openai_server: OpenAIServer, rubric: Rubric) -> None:
     openai_server.script(grade_reply("objection_handling", "na", evidence=[]))
-    allowed = _run(engine(openai_server).grade(CALL, rubric, [rubric.criterion("objection_handling")]))
+    allowed = _run(
+        engine(openai_server).grade(CALL, rubric, [rubric.criterion("objection_handling")])
+    )
     assert allowed.grades[0].status == "na"
     assert allowed.grades[0].score is None
 
     openai_server.script(grade_reply("greeting", "na", evidence=[]), grade_reply("greeting", 2))
     refused = _run(engine(openai_server).grade(CALL, rubric, [rubric.criterion("greeting")]))
     assert refused.grades[0].score == 2
-    assert "Input should be 0, 1, 2, 3 or 4" in tool_messages(openai_server.chat_requests()[-1].body)[0]
+    assert (
+        "Input should be 0, 1, 2, 3 or 4"
+        in tool_messages(openai_server.chat_requests()[-1].body)[0]
+    )
 
 
 def test_score_schema_lists_scale_values(rubric: Rubric) -> None:
@@ -152,16 +167,27 @@ def test_quote_dropping_not_is_unverified(openai_server: OpenAIServer, rubric: R
     )
     result = _run(engine(openai_server).grade(CALL, rubric, [rubric.criterion("honest_claims")]))
 
-    assert "'I will raise your price this year'" in openai_server.chat_requests()[1].body["messages"][-1]["content"]
+    assert (
+        "'I will raise your price this year'"
+        in openai_server.chat_requests()[1].body["messages"][-1]["content"]
+    )
     assert result.grades[0].evidence[0].verified is False
 
 
 def test_several_criteria_in_one_call(openai_server: OpenAIServer, rubric: Rubric) -> None:
     section = rubric.sections[0]
     arguments = {
-        "greeting": {"reasoning": "Name and company.", "evidence": [quote("this is Dana from Acme Telecom", 0)], "score": 4},
+        "greeting": {
+            "reasoning": "Name and company.",
+            "evidence": [quote("this is Dana from Acme Telecom", 0)],
+            "score": 4,
+        },
         "recording_disclosure": {"reasoning": "No disclosure.", "evidence": [], "score": 0},
-        "relationship": {"reasoning": "Mentions the account.", "evidence": [quote("calling about your account", 0)], "score": 2},
+        "relationship": {
+            "reasoning": "Mentions the account.",
+            "evidence": [quote("calling about your account", 0)],
+            "score": 2,
+        },
     }
     openai_server.script(chat_reply(tool_calls=[tool_call("grades", arguments)]))
     result = _run(engine(openai_server).grade(CALL, rubric, section.criteria))
@@ -169,7 +195,11 @@ def test_several_criteria_in_one_call(openai_server: OpenAIServer, rubric: Rubri
     body = openai_server.chat_requests()[0].body
     parameters = body["tools"][0]["function"]["parameters"]
     assert sorted(parameters["properties"]) == ["greeting", "recording_disclosure", "relationship"]
-    assert [g.criterion_id for g in result.grades] == ["greeting", "recording_disclosure", "relationship"]
+    assert [g.criterion_id for g in result.grades] == [
+        "greeting",
+        "recording_disclosure",
+        "relationship",
+    ]
     assert [g.score for g in result.grades] == [4, 0, 2]
     assert result.grades[2].evidence[0].verified is True
     assert "Criterion: Relationship (id: relationship)" in body["messages"][2]["content"]
@@ -196,12 +226,16 @@ class DictCache:
 
 def test_cache_hit_makes_no_call(openai_server: OpenAIServer, rubric: Rubric) -> None:
     cache = DictCache()
-    config = GraderConfig(model="openai/test-model", api_base=openai_server.base_url, api_key="sk-one")
+    config = GraderConfig(
+        model="openai/test-model", api_base=openai_server.base_url, api_key="sk-one"
+    )
     openai_server.script(grade_reply("greeting", 4))
     first = _run(LLMEngine(config, cache=cache).grade(CALL, rubric, [rubric.criterion("greeting")]))
 
     other_key = config.model_copy(update={"api_key": "sk-two"})
-    second = _run(LLMEngine(other_key, cache=cache).grade(CALL, rubric, [rubric.criterion("greeting")]))
+    second = _run(
+        LLMEngine(other_key, cache=cache).grade(CALL, rubric, [rubric.criterion("greeting")])
+    )
 
     assert len(openai_server.chat_requests()) == 1
     assert len(cache.store) == 1
@@ -212,7 +246,9 @@ def test_cache_hit_makes_no_call(openai_server: OpenAIServer, rubric: Rubric) ->
     assert second.grades[0].evidence[0].verified is True
 
 
-def test_cache_key_covers_request_inputs(openai_server: OpenAIServer, rubric: Rubric, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_key_covers_request_inputs(
+    openai_server: OpenAIServer, rubric: Rubric, monkeypatch: pytest.MonkeyPatch
+) -> None:
     criterion = rubric.criterion("greeting")
     base = engine(openai_server)
     messages = base._renderer.render_messages(CALL, rubric, [criterion])
@@ -238,8 +274,14 @@ def test_unpriced_model_cost_is_none(openai_server: OpenAIServer, rubric: Rubric
 
 
 def test_priced_model_cost_is_summed(openai_server: OpenAIServer, rubric: Rubric) -> None:
-    openai_server.script(grade_reply("greeting", 4, model="gpt-4o-mini", prompt_tokens=1000, completion_tokens=100))
-    result = _run(engine(openai_server, model="openai/gpt-4o-mini").grade(CALL, rubric, [rubric.criterion("greeting")]))
+    openai_server.script(
+        grade_reply("greeting", 4, model="gpt-4o-mini", prompt_tokens=1000, completion_tokens=100)
+    )
+    result = _run(
+        engine(openai_server, model="openai/gpt-4o-mini").grade(
+            CALL, rubric, [rubric.criterion("greeting")]
+        )
+    )
 
     assert result.usage.unpriced_calls == 0
     assert result.usage.cost_usd is not None
@@ -265,18 +307,36 @@ def test_one_info_line_per_call_without_key(
 @pytest.mark.parametrize(
     ("mode", "check"),
     [
-        pytest.param("tools", lambda body: body["tools"][0]["function"]["name"] == "grade_greeting", id="tools"),
-        pytest.param("json_schema", lambda body: body["response_format"]["type"] == "json_schema", id="json_schema"),
-        pytest.param("json", lambda body: body["response_format"]["type"] == "json_object", id="json"),
+        pytest.param(
+            "tools",
+            lambda body: body["tools"][0]["function"]["name"] == "grade_greeting",
+            id="tools",
+        ),
+        pytest.param(
+            "json_schema",
+            lambda body: body["response_format"]["type"] == "json_schema",
+            id="json_schema",
+        ),
+        pytest.param(
+            "json", lambda body: body["response_format"]["type"] == "json_object", id="json"
+        ),
     ],
 )
-def test_forced_mode_sets_request(openai_server: OpenAIServer, rubric: Rubric, mode: str, check: Any) -> None:
-    arguments = {"reasoning": "ok", "evidence": [quote("this is Dana from Acme Telecom", 0)], "score": 4}
+def test_forced_mode_sets_request(
+    openai_server: OpenAIServer, rubric: Rubric, mode: str, check: Any
+) -> None:
+    arguments = {
+        "reasoning": "ok",
+        "evidence": [quote("this is Dana from Acme Telecom", 0)],
+        "score": 4,
+    }
     if mode == "tools":
         openai_server.script(grade_reply("greeting", 4))
     else:
         openai_server.script(chat_reply(json.dumps(arguments)))
-    result = _run(engine(openai_server, mode=mode).grade(CALL, rubric, [rubric.criterion("greeting")]))
+    result = _run(
+        engine(openai_server, mode=mode).grade(CALL, rubric, [rubric.criterion("greeting")])
+    )
 
     assert check(openai_server.chat_requests()[0].body)
     assert result.grades[0].score == 4
@@ -289,8 +349,14 @@ def test_auto_mode_local_server_uses_tools(openai_server: OpenAIServer) -> None:
 def test_grade_through_public_api(openai_server: OpenAIServer) -> None:
     responder = GradingResponder()
     openai_server.responder = responder
-    scorecard = grade(CALL, "winback", model="openai/test-model", api_base=openai_server.base_url,
-                      api_key="sk-test", cache=False)
+    scorecard = grade(
+        CALL,
+        "winback",
+        model="openai/test-model",
+        api_base=openai_server.base_url,
+        api_key="sk-test",
+        cache=False,
+    )
 
     assert scorecard.engine == "llm"
     assert [g.status for g in scorecard.grades] == ["scored"] * len(scorecard.grades)
@@ -303,8 +369,14 @@ def test_grade_inside_running_event_loop(openai_server: OpenAIServer) -> None:
 
     async def notebook_cell() -> Scorecard:
         # Jupyter runs cells inside a running loop; grade() must not fail there.
-        return grade(CALL, "winback", model="openai/test-model", api_base=openai_server.base_url,
-                     api_key="sk-test", cache=False)
+        return grade(
+            CALL,
+            "winback",
+            model="openai/test-model",
+            api_base=openai_server.base_url,
+            api_key="sk-test",
+            cache=False,
+        )
 
     scorecard = asyncio.run(notebook_cell())
     assert scorecard.total is not None

@@ -43,7 +43,7 @@ class _TurnView:
 
 
 def format_time(seconds: float | None) -> str:
-    """Format seconds from the start of the call as ``MM:SS`` (``H:MM:SS`` past an hour), or ``--:--``."""
+    """Format seconds from the call's start as ``MM:SS`` (``H:MM:SS`` past an hour) or ``--:--``."""
     if seconds is None:
         return "--:--"
     total = int(seconds)
@@ -121,11 +121,13 @@ class PromptRenderer:
             ) from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(
-                f"prompt template {name!r} in {self._folder} uses an undefined name: {exc.message}; "
-                "fix the name in the template"
+                f"prompt template {name!r} in {self._folder} uses an undefined name: "
+                f"{exc.message}; fix the name in the template"
             ) from None
         except jinja2.TemplateError as exc:
-            raise TemplateError(f"prompt template {name!r} in {self._folder} failed: {exc}") from None
+            raise TemplateError(
+                f"prompt template {name!r} in {self._folder} failed: {exc}"
+            ) from None
 
 
 def _turn_views(transcript: Transcript) -> list[_TurnView]:

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -108,7 +108,7 @@ class LLMEngine:
     async def grade(
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
     ) -> EngineResult:
-        """Grade the criteria in one model call; a failure becomes error grades, never an exception."""
+        """Grade the criteria in one model call; model failures become error grades."""
         criteria = list(criteria)
         label = "criteria=" + ",".join(criterion.id for criterion in criteria)
         record = CallRecord()
@@ -123,7 +123,8 @@ class LLMEngine:
             reply = reply_model.model_validate(cached["reply"])
             evidence = self._verify(reply, criteria, transcript)
             usage = Usage(cached_calls=1)
-            return EngineResult(grades=self._grades(reply, criteria, evidence, rechecked=False), usage=usage)
+            grades = self._grades(reply, criteria, evidence, rechecked=False)
+            return EngineResult(grades=grades, usage=usage)
 
         try:
             reply = await self._ask(messages, reply_model, record, label)
@@ -152,7 +153,11 @@ class LLMEngine:
                 logger.warning("quote re-ask failed (%s): %s", label, error)
 
         if self.cache is not None:
-            self.cache.set(key, {"reply": reply.model_dump(mode="json", by_alias=True), "usage": record.usage.model_dump()})
+            stored = {
+                "reply": reply.model_dump(mode="json", by_alias=True),
+                "usage": record.usage.model_dump(),
+            }
+            self.cache.set(key, stored)
         grades = self._grades(reply, criteria, evidence, rechecked=rechecked)
         return EngineResult(grades=grades, usage=record.usage)
 
@@ -210,7 +215,7 @@ class LLMEngine:
         try:
             reply, _ = await client.chat.completions.create_with_completion(
                 model=self.config.model,
-                messages=messages,
+                messages=cast(Any, messages),
                 response_model=reply_model,
                 max_retries=self.config.max_retries,
             )
@@ -274,7 +279,8 @@ class LLMEngine:
         record: CallRecord,
     ) -> EngineResult:
         message = self._scrub(message)
-        logger.warning("grading failed for criteria %s: %s", ",".join(c.id for c in criteria), message)
+        ids = ",".join(criterion.id for criterion in criteria)
+        logger.warning("grading failed for criteria %s: %s", ids, message)
         grades = [
             CriterionGrade.failed(criterion, message, engine="llm", raw_reply=raw_reply)
             for criterion in criteria

@@ -86,6 +86,14 @@ class CallRecord:
 # -- classifying errors ------------------------------------------------------------------------
 
 _SCHEMA_REJECTION_WORDS = ("response_format", "json_schema", "grammar", "schema")
+# litellm 1.110 maps only some providers' refusals to ContentPolicyViolationError; an OpenAI
+# 400 with code "content_policy_violation" arrives as a plain BadRequestError.
+_CONTENT_POLICY_WORDS = (
+    "content_policy",
+    "content policy",
+    "content management policy",
+    "safety system",
+)
 
 
 def _status_code(error: BaseException) -> int | None:
@@ -94,7 +102,7 @@ def _status_code(error: BaseException) -> int | None:
 
 
 def is_schema_rejection(error: BaseException) -> bool:
-    """Whether a 4xx/5xx reply rejects the structured-output request rather than the server being down."""
+    """Whether a 4xx/5xx reply rejects the structured-output request (the server is not down)."""
     status = _status_code(error)
     if status is None or status < 400:
         return False
@@ -102,21 +110,31 @@ def is_schema_rejection(error: BaseException) -> bool:
     return any(word in text for word in _SCHEMA_REJECTION_WORDS)
 
 
+def is_content_policy_refusal(error: BaseException) -> bool:
+    """Whether the provider refused the request under its content policy."""
+    from litellm import exceptions as provider_errors
+
+    if isinstance(error, provider_errors.ContentPolicyViolationError):
+        return True
+    text = f"{getattr(error, 'code', '')} {error}".lower()
+    return _status_code(error) == 400 and any(word in text for word in _CONTENT_POLICY_WORDS)
+
+
 def is_transient(error: BaseException) -> bool:
-    """Whether a failed request may succeed when sent again: 429, 5xx, timeouts, lost connections."""
-    import litellm
+    """Whether a failed request may succeed when sent again: 429, 5xx, timeout, lost connection."""
+    from litellm import exceptions as provider_errors
 
     if is_schema_rejection(error):
         return False
     if isinstance(
         error,
         (
-            litellm.RateLimitError,
-            litellm.Timeout,
-            litellm.APIConnectionError,
-            litellm.InternalServerError,
-            litellm.ServiceUnavailableError,
-            litellm.BadGatewayError,
+            provider_errors.RateLimitError,
+            provider_errors.Timeout,
+            provider_errors.APIConnectionError,
+            provider_errors.InternalServerError,
+            provider_errors.ServiceUnavailableError,
+            provider_errors.BadGatewayError,
         ),
     ):
         return True
@@ -145,20 +163,20 @@ def retry_after_seconds(error: BaseException) -> float | None:
 
 def describe_failure(error: BaseException, model: str) -> str:
     """Return a one-line message for a request that failed for good, saying what to do."""
-    import litellm
+    from litellm import exceptions as provider_errors
 
     detail = _first_line(str(error))
-    if isinstance(error, litellm.AuthenticationError):
+    if isinstance(error, provider_errors.AuthenticationError):
         return (
             f"authentication failed for model {model!r}: {detail}; check the API key "
             "(api_key= or the provider's environment variable)"
         )
-    if isinstance(error, litellm.ContextWindowExceededError):
+    if isinstance(error, provider_errors.ContextWindowExceededError):
         return (
             f"the prompt is longer than the context window of {model!r}: {detail}; use a model "
             "with a larger context window or grade a shorter transcript"
         )
-    if isinstance(error, litellm.ContentPolicyViolationError):
+    if is_content_policy_refusal(error):
         return (
             f"the provider refused the request under its content policy: {detail}; "
             "review the transcript text or use another model"
@@ -168,9 +186,9 @@ def describe_failure(error: BaseException, model: str) -> str:
             f"the server rejected the structured-output request: {detail}; set mode='tools' or "
             "mode='json' for this server"
         )
-    if isinstance(error, litellm.NotFoundError):
+    if isinstance(error, provider_errors.NotFoundError):
         return f"model {model!r} was not found: {detail}; check the model name and api_base"
-    if isinstance(error, litellm.BadRequestError):
+    if isinstance(error, provider_errors.BadRequestError):
         return f"the request was rejected as invalid: {detail}; check the model name and options"
     if is_transient(error):
         return f"the model request failed after all retries: {detail}"
@@ -199,6 +217,12 @@ def raw_reply_text(response: Any) -> str | None:
 
 
 def _check_reply(response: Any) -> None:
+    if _finish_reason(response) == "content_filter":
+        raise UnusableReplyError(
+            "the provider's content filter stopped the reply; review the transcript text or "
+            "use another model",
+            raw_reply_text(response),
+        )
     message = response.choices[0].message
     tool_calls = getattr(message, "tool_calls", None) or []
     if len(tool_calls) > 1:
