@@ -213,6 +213,8 @@ def _redact_answer(answer: str, placeholder: str) -> str:
         redacted = _ANSWER_NUMBER.sub(placeholder, answer)
         if redacted != answer:
             return redacted
+    if _PLACEHOLDER.search(answer):
+        return answer  # redacted by an earlier pass, which saw the value
     # A spoken password or address has no shape to find, so the whole answer goes.
     return placeholder
 
