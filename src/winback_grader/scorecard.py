@@ -25,8 +25,8 @@ from .rubric import Criterion, Rubric, Section
 __all__ = [
     "CriterionGrade",
     "Evidence",
-    "SectionScore",
     "Scorecard",
+    "SectionScore",
     "Usage",
     "aggregate",
 ]
@@ -171,7 +171,7 @@ class SectionScore(BaseModel):
     score: float | None
     """0..100, weighted over the section's scored criteria; None when none was scored."""
     weight: float
-    """The section's weight in the total (the sum of its criterion weights when sections are unweighted)."""
+    """The section's weight in the total; without section weights, its criterion weights' sum."""
 
 
 class Scorecard(BaseModel):
@@ -327,7 +327,10 @@ def _total(
     # Without section weights every criterion counts by its own weight across the rubric, so
     # the section scores (renormalised within each section) cannot be reused here.
     criterion_pairs = [
-        (0.0 if section.id in zeroed_sections else (by_id[criterion.id].normalized or 0.0), criterion.weight)
+        (
+            0.0 if section.id in zeroed_sections else (by_id[criterion.id].normalized or 0.0),
+            criterion.weight,
+        )
         for section in rubric.sections
         for criterion in section.criteria
         if by_id[criterion.id].status == "scored"
