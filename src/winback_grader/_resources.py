@@ -6,7 +6,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-# importlib.resources.abc appeared in Python 3.11; on 3.10 Traversable lives in importlib.abc.
+# importlib.resources.abc appeared in Python 3.11, so on 3.10 Traversable comes from importlib.abc.
 if sys.version_info >= (3, 11):
     from importlib.resources.abc import Traversable
 else:
