@@ -94,7 +94,9 @@ def grade_command(
         # Readers raise TranscriptError for bad input; ValueError also catches a parse error
         # that a reader let through, so one bad file never stops the batch.
         except (WinbackGraderError, ValueError) as exc:
-            errors.print(f"error: {file}: {exc}", markup=False, highlight=False)
+            # TranscriptError messages start with the file already; others get it prefixed.
+            message = str(exc) if str(file) in str(exc) else f"{file}: {exc}"
+            errors.print(f"error: {message}", markup=False, highlight=False)
             unreadable += 1
 
     scorecards = _grade_with_progress(transcripts, loaded_rubric, config, errors)
@@ -119,10 +121,10 @@ def grade_command(
 
 
 def expand_paths(patterns: Sequence[str]) -> tuple[list[Path], list[str]]:
-    """Expand files, folders and glob patterns into transcript files, in order and without repeats.
+    """Expand files, folders and glob patterns into transcript files, in order, without repeats.
 
-    Returns the files and the patterns that matched nothing. A folder contributes the files
-    under it with a transcript extension, sidecar ``.meta.*`` files excluded.
+    Returns the files and the patterns that matched nothing. Folders and globs contribute the
+    files with a transcript extension, sidecar ``.meta.*`` files excluded.
     """
     files: list[Path] = []
     missing: list[str] = []
@@ -141,7 +143,8 @@ def expand_paths(patterns: Sequence[str]) -> tuple[list[Path], list[str]]:
         elif path.is_file():
             found = [path]
         else:
-            found = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+            matched = (Path(p) for p in glob.glob(pattern, recursive=True))
+            found = sorted(p for p in matched if p.is_file() and _is_transcript_file(p))
         if not found:
             missing.append(pattern)
         for file in found:

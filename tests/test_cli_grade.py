@@ -1,0 +1,172 @@
+"""``winback-grader grade`` run as a subprocess on the example calls and on bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CALL_IDS = ["call-1001", "call-1002", "call-1003", "call-1004", "call-1005", "call-1006"]
+
+
+def run_grade(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from winback_grader.cli import main; main()", "grade"]
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [*command, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
+
+
+def test_table_and_representative_summary() -> None:
+    result = run_grade(EXAMPLES)
+
+    assert result.returncode == 0, result.stderr
+    for call_id in CALL_IDS:
+        assert call_id in result.stdout
+    assert "Per representative" in result.stdout
+    assert "training focus" in result.stdout
+    assert "ana.rivera" in result.stdout
+    assert "AUTO-FAIL" in result.stdout
+    assert "Criterion means per representative" in result.stdout
+    assert "error" not in result.stderr
+
+
+def test_json_format_lists_scorecards() -> None:
+    result = run_grade(EXAMPLES, "--format", "json")
+
+    assert result.returncode == 0, result.stderr
+    cards = json.loads(result.stdout)
+    assert [card["transcript_id"] for card in cards] == CALL_IDS
+    by_id = {card["transcript_id"]: card for card in cards}
+    assert by_id["call-1004"]["auto_failed"] is True
+    assert by_id["call-1004"]["total"] == 0.0
+    assert by_id["call-1005"]["total"] is None
+    assert by_id["call-1001"]["metadata"]["agent_id"] == "ana.rivera"
+
+
+def test_jsonl_to_out_file(tmp_path: Path) -> None:
+    out = tmp_path / "cards.jsonl"
+
+    result = run_grade(
+        EXAMPLES / "call-1001.txt", EXAMPLES / "call-1003.vtt", "--format", "jsonl", "--out", out
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["transcript_id"] for line in lines] == ["call-1001", "call-1003"]
+
+
+def test_csv_has_row_per_call() -> None:
+    result = run_grade(EXAMPLES, "--format", "csv")
+
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["call_id"] for row in rows] == CALL_IDS
+    by_id = {row["call_id"]: row for row in rows}
+    assert by_id["call-1004"]["auto_failed"] == "True"
+    assert by_id["call-1004"]["honest_claims"] == "0.0"
+    assert by_id["call-1005"]["greeting"] == "na"
+    assert by_id["call-1005"]["total"] == ""
+    assert by_id["call-1003"]["agent_id"] == "chidi.okafor"
+    assert "section.discovery" in rows[0]
+
+
+def test_glob_pattern_expands(tmp_path: Path) -> None:
+    result = run_grade(str(EXAMPLES / "call-100[12].*"), "--format", "jsonl")
+
+    assert result.returncode == 0, result.stderr
+    ids = [json.loads(line)["transcript_id"] for line in result.stdout.splitlines()]
+    assert ids == ["call-1001", "call-1002"]
+
+
+def test_explain_prints_reasoning_and_quotes() -> None:
+    result = run_grade(EXAMPLES, "--explain", "call-1004")
+
+    assert result.returncode == 0, result.stderr
+    assert "Call call-1004" in result.stdout
+    assert "AUTO-FAIL" in result.stdout
+    assert "Honest claims (honest_claims): no" in result.stdout
+    assert "makes a misleading promise" in result.stdout
+    assert '[00:12 turn 2 agent] "Before you go, just hear me out.' in result.stdout
+
+
+def test_explain_unknown_call_is_usage_error() -> None:
+    result = run_grade(EXAMPLES / "call-1001.txt", "--explain", "call-9999")
+
+    assert result.returncode == 2
+    assert (
+        "--explain 'call-9999': no graded call has that id; graded calls: call-1001"
+        in result.stderr
+    )
+
+
+def test_bad_file_reported_others_graded(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "call-1001.txt", tmp_path / "good.txt")
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+
+    result = run_grade(tmp_path, "--format", "jsonl")
+
+    assert result.returncode == 2
+    assert "broken.json" in result.stderr
+    ids = [json.loads(line)["transcript_id"] for line in result.stdout.splitlines()]
+    assert ids == ["good"]
+
+
+def test_missing_path_and_bad_format_are_usage_errors(tmp_path: Path) -> None:
+    missing = run_grade(tmp_path / "nowhere.txt")
+    bad_format = run_grade(EXAMPLES, "--format", "xml")
+
+    assert missing.returncode == 2
+    assert "nowhere.txt: no such file, folder or glob match" in missing.stderr
+    assert bad_format.returncode == 2
+    assert "invalid --format 'xml'; choose one of: table, json, jsonl, csv" in bad_format.stderr
+
+
+def test_criterion_error_exits_one_with_results(tmp_path: Path) -> None:
+    rubric = {
+        "id": "no-indicators",
+        "version": "1",
+        "sections": [
+            {
+                "id": "main",
+                "name": "Main",
+                "criteria": [
+                    {"id": "offer", "name": "Offer", "description": "Offers.", "scale": "binary"}
+                ],
+            }
+        ],
+    }
+    rubric_path = tmp_path / "rubric.yaml"
+    rubric_path.write_text(yaml.safe_dump(rubric), encoding="utf-8")
+
+    result = run_grade(EXAMPLES / "call-1001.txt", "--rubric", rubric_path, "--format", "json")
+
+    assert result.returncode == 1
+    cards = json.loads(result.stdout)
+    assert cards[0]["grades"][0]["status"] == "error"
+    assert "call-1001: offer: criterion 'offer' has no phrase indicators" in result.stderr
+
+
+@pytest.mark.parametrize("rubric", ["no-such-rubric", "missing.yaml"])
+def test_bad_rubric_is_usage_error(rubric: str, tmp_path: Path) -> None:
+    result = run_grade(EXAMPLES / "call-1001.txt", "--rubric", rubric, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert rubric in result.stderr
+    assert result.stdout == ""
