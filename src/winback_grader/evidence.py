@@ -2,9 +2,9 @@
 
 Both the quote and each turn are folded before matching: Unicode NFKC, case folding, curly
 quote marks to straight ones, and runs of whitespace to one space. A quote may leave text out
-with "..." (or "…"): its pieces must then appear in order, at most ``MAX_GAP_CHARS`` apart, in one
-turn or two adjacent turns, and the text left out must not contain a negation, so a quote that
-drops a "not" is never verified. Quotes shorter than ``MIN_QUOTE_WORDS`` words are not evidence.
+with "..." (or "…"). Its pieces must then appear in order, at most ``MAX_GAP_CHARS`` apart, in
+one turn or two adjacent turns. The text left out must not contain a negation, so a quote that
+drops a "not" is not verified. Quotes shorter than ``MIN_QUOTE_WORDS`` words are not evidence.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class _Folded:
 
 
 def fold(text: str) -> str:
-    """Return the text as matching sees it: NFKC, case-folded, straight quotes, single spaces."""
+    """Return the text as matching compares it: NFKC, case-folded, straight quotes, one space."""
     return _fold(text).text
 
 
@@ -151,7 +151,7 @@ def _find(
 
 
 def _source_text(transcript: Transcript, folded_turns: Sequence[_Folded], match: _Match) -> str:
-    """Return the matched text as it stands in the transcript, pieces joined by " ... "."""
+    """Return the matched text as the transcript spells it, pieces joined by " ... "."""
     pieces: list[str] = []
     for turn_index, start, end in _merge_spans(match.spans):
         source = unicodedata.normalize("NFC", transcript.turns[turn_index].text)

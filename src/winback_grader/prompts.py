@@ -2,7 +2,8 @@
 
 The messages are ``[system, transcript, criteria]``. The system message and the transcript
 message depend only on the rubric and the transcript, so they are byte-identical for every
-criterion of one call and a provider's prompt cache can reuse them; the criterion part comes last.
+criterion of one call. A provider's prompt cache can reuse that prefix, because the criterion
+part comes last.
 """
 
 from __future__ import annotations

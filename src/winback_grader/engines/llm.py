@@ -54,8 +54,8 @@ DEFAULT_BACKOFF_BASE = 1.0
 
 
 def _import_litellm() -> Any:
-    # litellm downloads a model price map at import unless told to use its bundled copy; a
-    # library must not reach the network on its own, so the bundled map is the default.
+    # litellm downloads a model price map at import unless LITELLM_LOCAL_MODEL_COST_MAP is set.
+    # A library must not reach the network on its own, so the bundled map is the default.
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
@@ -64,8 +64,8 @@ def _import_litellm() -> Any:
 
 
 def _quiet_instructor_logger() -> None:
-    # instructor logs every failed attempt at ERROR; this engine logs its own line per request.
-    # Only a logger nobody configured is changed, and no handler is installed.
+    # instructor logs every failed attempt at ERROR, and this engine logs its own line per request.
+    # The level is set only when the application left it unset, and no handler is installed.
     retry_logger = logging.getLogger("instructor.v2.retry")
     if retry_logger.level == logging.NOTSET:
         retry_logger.setLevel(logging.CRITICAL)
@@ -149,7 +149,7 @@ class LLMEngine:
                 reply = await self._ask(reask, reply_model, record, label + " (quote re-ask)")
                 evidence = self._verify(reply, criteria, transcript)
             except (GradingError, _InstructorFailure) as error:
-                # The first reply still stands; its quotes stay unverified.
+                # Keep the first reply, with its quotes marked unverified.
                 logger.warning("quote re-ask failed (%s): %s", label, error)
 
         if self.cache is not None:

@@ -77,8 +77,8 @@ def criterion_reply_model(criterion: Criterion) -> type[BaseModel]:
 def group_reply_model(criteria: Sequence[Criterion]) -> type[BaseModel]:
     """Build the reply model of several criteria graded in one call: one field per criterion.
 
-    Field names are ``criterion_field_name(criterion)``; the alias is the criterion id, which
-    is what the model sees in the schema.
+    Field names are ``criterion_field_name(criterion)``. Each field's alias is the criterion id,
+    and the schema sent to the model uses the aliases.
     """
     fields: dict[str, Any] = {
         criterion_field_name(criterion): (

@@ -1,9 +1,9 @@
 """One model request with the engine's retry policy, usage accounting and log line.
 
-This is the only retry layer for transport failures. litellm and the provider SDK are told not
-to retry (``num_retries=0``, ``max_retries=0``), and instructor only ever sees a completed reply,
-so its re-asks are spent on replies that do not fit the schema and a 429 never becomes a failed
-attempt in the conversation.
+This is the only retry layer for transport failures. Requests set ``num_retries=0`` and
+``max_retries=0`` so that litellm and the provider SDK do not retry. instructor receives only
+completed replies, so its re-asks go to replies that do not fit the schema, and a 429 is never
+added to the conversation as a failed attempt.
 
 Retried, with exponential backoff and jitter, honouring Retry-After: rate limits, timeouts,
 connection errors and 5xx replies. Raised at once, with what to do: authentication errors, bad
@@ -42,10 +42,10 @@ __all__ = [
 logger = logging.getLogger("winback_grader.engines.llm")
 
 MAX_RETRY_AFTER_SECONDS = 60.0
-"""The longest Retry-After wait honoured; a longer one is cut to this."""
+"""Maximum Retry-After wait honoured, in seconds; a longer request is cut to this."""
 
 MAX_BACKOFF_SECONDS = 30.0
-"""The longest exponential backoff wait between two attempts."""
+"""Maximum exponential backoff wait between two attempts, in seconds."""
 
 TRUNCATION_MIN_TOKENS = 2048
 """The smallest ``max_tokens`` of the one retry after a reply cut off at the token limit."""
@@ -75,7 +75,7 @@ class UnusableReplyError(GradingError):
 
 @dataclass
 class CallRecord:
-    """What the requests of one grading call cost: attempts, tokens and money."""
+    """Cost of the requests of one grading call: attempts, tokens and money."""
 
     usage: Usage = field(default_factory=Usage)
     """Requests sent (retries included), tokens and cost."""
@@ -102,7 +102,7 @@ def _status_code(error: BaseException) -> int | None:
 
 
 def is_schema_rejection(error: BaseException) -> bool:
-    """Whether a 4xx/5xx reply rejects the structured-output request (the server is not down)."""
+    """Return whether a 4xx/5xx reply rejects the structured-output request (server is up)."""
     status = _status_code(error)
     if status is None or status < 400:
         return False
@@ -111,7 +111,7 @@ def is_schema_rejection(error: BaseException) -> bool:
 
 
 def is_content_policy_refusal(error: BaseException) -> bool:
-    """Whether the provider refused the request under its content policy."""
+    """Return whether the provider rejected the request under its content policy."""
     from litellm import exceptions as provider_errors
 
     if isinstance(error, provider_errors.ContentPolicyViolationError):
@@ -121,7 +121,7 @@ def is_content_policy_refusal(error: BaseException) -> bool:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether a failed request may succeed when sent again: 429, 5xx, timeout, lost connection."""
+    """Return whether a failed request may succeed when sent again (429, 5xx, timeout, reset)."""
     from litellm import exceptions as provider_errors
 
     if is_schema_rejection(error):
@@ -143,7 +143,7 @@ def is_transient(error: BaseException) -> bool:
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
-    """Return the wait that a Retry-After (or retry-after-ms) header asks for, in seconds."""
+    """Return the wait that a Retry-After (or retry-after-ms) header requests, in seconds."""
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None)
     if headers is None:
