@@ -219,7 +219,7 @@ def _match_signal(
     window = signal.signal.window
     role = signal.signal.role
 
-    candidates = [turn.index for turn in folded.turns if role == "any" or turn.role == role]
+    candidates = [turn.turn_index for turn in folded.turns if role == "any" or turn.role == role]
     if window is not None:
         if window.first is not None:
             candidates = candidates[: window.first]
