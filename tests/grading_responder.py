@@ -102,13 +102,24 @@ def build_instance(
 
 
 def structured_reply(
-    request: Request, *, prompt_tokens: int = 100, completion_tokens: int = 20
+    request: Request,
+    *,
+    prompt_tokens: int = 100,
+    completion_tokens: int = 20,
+    model: str = "test-model",
 ) -> Reply:
-    """Build a 200 reply whose tool call or content fits the request's response schema."""
+    """Build a 200 reply whose tool call or content fits the request's response schema.
+
+    ``model`` is the model name the reply reports; litellm prices the reply by it.
+    """
     body = request.body or {}
     tool_name, schema = response_schema(body)
     instance = build_instance(schema, schema, first_turn_quote(body))
-    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "model": model,
+    }
     if tool_name is not None:
         return chat_reply(tool_calls=[tool_call(tool_name, instance)], **usage)
     return chat_reply(json.dumps(instance), **usage)
@@ -117,9 +128,12 @@ def structured_reply(
 class GradingResponder:
     """Answers every chat request with ``structured_reply`` and counts what it sent."""
 
-    def __init__(self, *, prompt_tokens: int = 100, completion_tokens: int = 20) -> None:
+    def __init__(
+        self, *, prompt_tokens: int = 100, completion_tokens: int = 20, model: str = "test-model"
+    ) -> None:
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
+        self.model = model
         self.replies = 0
         """Successful replies sent."""
         self.prompt_tokens_sent = 0
@@ -130,7 +144,10 @@ class GradingResponder:
 
     def __call__(self, request: Request) -> Reply:
         reply = structured_reply(
-            request, prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens
+            request,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            model=self.model,
         )
         self.count(reply)
         return reply

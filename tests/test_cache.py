@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from winback_grader import ConfigError, GraderConfig
+from grading_responder import GradingResponder
+from openai_server import OpenAIServer
+from test_batch import make_transcript
+from winback_grader import ConfigError, GraderConfig, Rubric, grade_many, load_rubric
 from winback_grader.cache import GradeCache, default_cache_dir, open_cache
 
 
@@ -74,3 +79,79 @@ def test_unwritable_folder_names_fix(tmp_path: Path) -> None:
     assert f"cannot open the grade cache in {str(blocker / 'cache')!r}" in message
     assert "--cache-dir" in message
     assert "--no-cache" in message
+
+
+# -- the cache in a grading run, counted at the loopback server ---------------------------------
+
+
+def grade_calls(server: OpenAIServer, rubric: Rubric, cache_dir: Path, **options: Any) -> int:
+    """Grade two calls and return how many requests reached the server."""
+    before = len(server.chat_requests())
+    options = {"model": "openai/test-model", **options}
+    grade_many(
+        [make_transcript("call-1"), make_transcript("call-2")],
+        rubric,
+        api_base=server.base_url,
+        api_key="sk-secret-cache-test",
+        cache_dir=cache_dir,
+        **options,
+    )
+    return len(server.chat_requests()) - before
+
+
+@pytest.fixture
+def grading_server() -> Iterator[OpenAIServer]:
+    with OpenAIServer(GradingResponder()) as server:
+        yield server
+
+
+def test_second_identical_run_sends_nothing(grading_server: OpenAIServer, tmp_path: Path) -> None:
+    rubric = load_rubric("winback")
+    first = grade_calls(grading_server, rubric, tmp_path)
+    second = grade_calls(grading_server, rubric, tmp_path)
+    assert first == 2 * len(rubric.criteria)
+    assert second == 0
+
+
+def test_second_run_counts_cache_hits(grading_server: OpenAIServer, tmp_path: Path) -> None:
+    rubric = load_rubric("winback")
+    grade_calls(grading_server, rubric, tmp_path)
+    scorecards = grade_many(
+        [make_transcript("call-1")], rubric, model="openai/test-model",
+        api_base=grading_server.base_url, api_key="sk-test", cache_dir=tmp_path,
+    )
+    assert scorecards[0].usage.calls == 0
+    assert scorecards[0].usage.cached_calls == len(rubric.criteria)
+
+
+def test_cache_misses_on_changes(grading_server: OpenAIServer, tmp_path: Path) -> None:
+    rubric = load_rubric("winback")
+    calls = 2 * len(rubric.criteria)
+    grade_calls(grading_server, rubric, tmp_path)
+
+    # Rubric text: one criterion's description changes, so only that criterion misses.
+    reworded = rubric.model_dump()
+    reworded["sections"][0]["criteria"][0]["description"] = "Greets the customer by name."
+    assert grade_calls(grading_server, Rubric.model_validate(reworded), tmp_path) == 2
+
+    # Response schema: a criterion that now allows N/A has another score type in its schema.
+    widened = rubric.model_dump()
+    widened["sections"][1]["criteria"][0]["na_allowed"] = True
+    assert grade_calls(grading_server, Rubric.model_validate(widened), tmp_path) == 2
+
+    # Model and temperature: every criterion misses.
+    assert grade_calls(grading_server, rubric, tmp_path, model="openai/other-model") == calls
+    assert grade_calls(grading_server, rubric, tmp_path, temperature=0.7) == calls
+
+
+def test_no_cache_option_always_sends(grading_server: OpenAIServer, tmp_path: Path) -> None:
+    rubric = load_rubric("winback")
+    grade_calls(grading_server, rubric, tmp_path)
+    assert grade_calls(grading_server, rubric, tmp_path, cache=False) == 2 * len(rubric.criteria)
+
+
+def test_cache_holds_no_api_key(grading_server: OpenAIServer, tmp_path: Path) -> None:
+    grade_calls(grading_server, load_rubric("winback"), tmp_path)
+    stored = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    assert stored  # the run wrote something
+    assert b"sk-secret-cache-test" not in stored

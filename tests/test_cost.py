@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
+
+from grading_responder import GradingResponder
+from openai_server import OpenAIServer
 from test_batch import RecordingEngine, engines_with, make_transcript
 from winback_grader import GraderConfig, Scorecard, load_rubric
 from winback_grader.batch import BatchRun, RunTotals
@@ -25,7 +34,7 @@ def run_batch(
 
 
 def test_cost_limit_stops_new_calls() -> None:
-    config = GraderConfig(model="openai/test-model", concurrency=1, max_cost_usd=0.05, cache=False)
+    config = GraderConfig(model="openai/gpt-4o-mini", concurrency=1, max_cost_usd=0.05, cache=False)
     llm = RecordingEngine(cost=0.01)
 
     scorecards, totals = run_batch(config, llm, count=2)
@@ -41,7 +50,7 @@ def test_cost_limit_stops_new_calls() -> None:
 
 
 def test_cost_limit_overshoot_is_bounded_by_concurrency() -> None:
-    config = GraderConfig(model="openai/test-model", concurrency=4, max_cost_usd=0.05, cache=False)
+    config = GraderConfig(model="openai/gpt-4o-mini", concurrency=4, max_cost_usd=0.05, cache=False)
     llm = RecordingEngine(cost=0.01)
 
     _, totals = run_batch(config, llm, count=2)
@@ -52,7 +61,7 @@ def test_cost_limit_overshoot_is_bounded_by_concurrency() -> None:
 
 
 def test_no_cost_limit_grades_everything() -> None:
-    config = GraderConfig(model="openai/test-model", concurrency=4, cache=False)
+    config = GraderConfig(model="openai/gpt-4o-mini", concurrency=4, cache=False)
     llm = RecordingEngine(cost=0.01)
 
     scorecards, totals = run_batch(config, llm, count=2)
@@ -79,4 +88,94 @@ def test_summary_lists_calls_hits_and_tokens() -> None:
     assert line == (
         "1 transcript(s) graded; 4 model call(s); 11 cache hit(s); "
         "400 prompt + 80 completion tokens; cost $0.5000"
+    )
+
+
+# -- the command line against the loopback server -----------------------------------------------
+
+
+@pytest.fixture
+def call_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    for n in range(2):
+        (folder / f"call-{n}.txt").write_text(
+            f"Agent: Hi, this is Dana from Acme calling about account number {n}.\n"
+            "Customer: I left because the price went up a lot last spring.\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def run_cli(server: OpenAIServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "OPENAI_API_BASE": server.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "WINBACK_GRADER_CACHE_DIR": str(tmp_path / "cache"),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    command = [str(Path(sys.executable).with_name("winback-grader")), "grade", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_dry_run_sends_nothing(call_folder: Path, tmp_path: Path) -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o-mini",
+                         "--dry-run")
+        sent = len(server.chat_requests())
+
+    assert result.returncode == 0, result.stderr
+    assert sent == 0
+    assert result.stdout.startswith("dry run: 2 transcript(s), 30 model call(s) to openai/gpt-4o")
+    assert "estimated prompt cost $" in result.stdout
+    assert "nothing was sent" in result.stdout
+
+
+def test_dry_run_strategy_changes_calls(call_folder: Path, tmp_path: Path) -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/test-model",
+                         "--dry-run", "--strategy", "section")
+    assert "2 transcript(s), 12 model call(s)" in result.stdout
+    assert "prompt cost unknown (litellm has no price for 'openai/test-model')" in result.stdout
+
+
+def test_max_cost_stops_and_reports(call_folder: Path, tmp_path: Path) -> None:
+    # gpt-4o-mini by litellm's bundled price table: 1,000 prompt tokens cost more than $0.0001,
+    # so the limit is reached by the first reply.
+    responder = GradingResponder(prompt_tokens=1000, model="gpt-4o-mini")
+    with OpenAIServer(responder) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o-mini",
+                         "--max-cost", "0.0001", "--concurrency", "1", "--format", "jsonl")
+        sent = len(server.chat_requests())
+
+    assert result.returncode == 1
+    assert sent == 1
+    assert "not graded: cost limit reached (max_cost_usd=0.0001)" in result.stderr
+    assert "1 model call(s)" in result.stderr
+    assert "29 criteria not graded: cost limit reached" in result.stderr
+    cards = [json.loads(line) for line in result.stdout.splitlines()]
+    statuses = [grade["status"] for card in cards for grade in card["grades"]]
+    assert statuses.count("scored") == 1
+    assert statuses.count("error") == 29
+
+
+def test_max_cost_needs_known_price(call_folder: Path, tmp_path: Path) -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/test-model",
+                         "--max-cost", "1")
+        sent = len(server.chat_requests())
+    assert result.returncode == 2
+    assert sent == 0
+    assert "litellm has no price for 'openai/test-model'" in result.stderr
+
+
+def test_totals_line_ends_run(call_folder: Path, tmp_path: Path) -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/test-model",
+                         "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "2 transcript(s) graded; 30 model call(s); 0 cache hit(s); "
+        "3000 prompt + 600 completion tokens; cost unknown (no price for the model)"
     )

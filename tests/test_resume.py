@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from grading_responder import GradingResponder
+from openai_server import OpenAIServer, Reply, Request
 from test_batch import make_transcript
 from winback_grader import ConfigError, GraderConfig, grade, load_rubric
 from winback_grader.batch import BatchRun
@@ -90,3 +101,108 @@ def test_stream_skips_completed_transcripts(tmp_path: Path) -> None:
 
     assert sorted(graded) == ["call-1", "call-3"]
     assert reused == 2
+
+
+# -- a real run killed with SIGKILL, then started again --------------------------------------
+
+CALLS = 12
+CONCURRENCY = 3
+
+
+class SlowGradingResponder(GradingResponder):
+    """Answers after a short delay so a run can be killed part-way, and counts requests per call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests_per_call: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Reply:
+        text = json.dumps(request.body["messages"])
+        call_id = re.search(r"account number (\d+)", text)
+        with self._count_lock:
+            self.requests_per_call[call_id.group(1) if call_id else "?"] += 1
+        time.sleep(0.05)
+        return super().__call__(request)
+
+
+def write_call_files(folder: Path) -> None:
+    folder.mkdir()
+    for n in range(CALLS):
+        (folder / f"call-{n:02d}.txt").write_text(
+            f"Agent: Hi, this is Dana from Acme calling about account number {n}.\n"
+            "Customer: I left because the price went up a lot last spring.\n"
+            "Agent: I can offer you twenty percent off for the next year.\n",
+            encoding="utf-8",
+        )
+
+
+def grade_command(folder: Path, out: Path) -> list[str]:
+    return [
+        str(Path(sys.executable).with_name("winback-grader")), "grade", str(folder),
+        "--model", "openai/test-model", "--out", str(out), "--format", "jsonl",
+        "--concurrency", str(CONCURRENCY),
+    ]
+
+
+def result_ids(out: Path) -> list[str]:
+    lines = out.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["transcript_id"] for line in lines]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_without_paying_twice(tmp_path: Path) -> None:
+    folder = tmp_path / "calls"
+    write_call_files(folder)
+    out = tmp_path / "results.jsonl"
+    responder = SlowGradingResponder()
+    criteria = len(load_rubric("winback").criteria)
+
+    with OpenAIServer(responder) as server:
+        env = {
+            **os.environ,
+            "OPENAI_API_BASE": server.base_url,
+            "OPENAI_API_KEY": "sk-test",
+            "WINBACK_GRADER_CACHE_DIR": str(tmp_path / "cache"),
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        }
+
+        # First run: kill it with SIGKILL once a few scorecards are on disk.
+        first = subprocess.Popen(grade_command(folder, out), env=env, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_text(encoding="utf-8").count("\n") >= 3:
+                break
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        time.sleep(0.2)  # let requests already on the wire reach the server
+        done_before = set(result_ids(out))
+        calls_before = dict(responder.requests_per_call)
+        # A half-written last line, as a kill in the middle of a write leaves it.
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write('{"transcript_id": "call-11", "rubric_id": "winb')
+
+        # Second run with the same arguments grades the rest.
+        second = subprocess.run(
+            grade_command(folder, out), env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert first.returncode == -signal.SIGKILL
+    assert 3 <= len(done_before) < CALLS
+    assert second.returncode == 0, second.stderr
+    assert "cut off a half-written last line" in second.stderr
+    assert f"resuming; {len(done_before)} call(s) already graded are kept" in second.stderr
+
+    # Every call is in the file exactly once.
+    assert sorted(result_ids(out)) == [f"call-{n:02d}" for n in range(CALLS)]
+
+    # The second run sent nothing for calls already in the file.
+    for call_id in done_before:
+        number = str(int(call_id.removeprefix("call-")))
+        assert responder.requests_per_call[number] == calls_before.get(number, 0)
+
+    # Nothing was paid twice: requests answered before the kill were cached. Only the
+    # requests still in flight when the process died (at most one per slot) were sent again.
+    total = sum(responder.requests_per_call.values())
+    assert CALLS * criteria <= total <= CALLS * criteria + CONCURRENCY

@@ -23,6 +23,8 @@ from typing import Any
 from .cache import GradeCache, open_cache
 from .config import GraderConfig
 from .engines.base import Engine, EngineResult
+from .errors import ConfigError
+from .estimate import has_price
 from .grading import build_engines, grade_transcript, resolve_rubric, resolve_transcript, run_sync
 from .results_file import CompletedResults
 from .rubric import Criterion, Rubric
@@ -146,6 +148,9 @@ class BoundedEngine:
 class BatchRun:
     """One batch run: its engines, cache, concurrency slots, budget and totals.
 
+    Raises ConfigError when ``max_cost_usd`` is set for a model without a known price, because
+    the limit could then never be reached.
+
     Use it as a context manager so the cache is closed at the end::
 
         with BatchRun(rubric, config) as run:
@@ -167,6 +172,13 @@ class BatchRun:
         self.totals = RunTotals()
         """Totals of the scorecards yielded so far."""
         self._completed = completed
+        limited = config.max_cost_usd is not None and not config.is_offline
+        if limited and not has_price(config.model):
+            raise ConfigError(
+                f"max_cost_usd={config.max_cost_usd} needs the model's price, but litellm has no "
+                f"price for {config.model!r}; register one with litellm.register_model(), or "
+                "drop the cost limit"
+            )
         self._budget = CostBudget(config.max_cost_usd)
         self._cache: GradeCache | None = None
         self._engines = engines

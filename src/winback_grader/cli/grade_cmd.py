@@ -7,7 +7,6 @@ option), and then the readable files are still graded and written.
 
 from __future__ import annotations
 
-import asyncio
 import glob
 import io
 import sys
@@ -21,12 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .. import report
 from ..analytics import summarize_by_agent
+from ..batch import RunTotals
 from ..config import GraderConfig
 from ..errors import WinbackGraderError
-from ..grading import build_engines, grade_transcript, resolve_rubric, run_sync
+from ..grading import resolve_rubric, run_sync
 from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
+from . import batch_run
 
 __all__ = ["expand_paths", "grade_command", "grade_loaded"]
 
@@ -62,6 +63,32 @@ def grade_command(
         metavar="CALL_ID",
         help="Print one call's scorecard with every criterion's reasoning and evidence.",
     ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Neither read nor write the on-disk grade cache."
+    ),
+    cache_dir: Path | None = typer.Option(
+        None,
+        "--cache-dir",
+        help="Grade cache folder. Default: $WINBACK_GRADER_CACHE_DIR, else the user cache folder.",
+    ),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Print the model calls, estimated prompt tokens and cost, and send nothing.",
+    ),
+    max_cost: float | None = typer.Option(
+        None,
+        "--max-cost",
+        help="Stop sending model calls once this many US dollars are spent; report the rest.",
+    ),
+    concurrency: int = typer.Option(
+        8, "--concurrency", help="Model calls in flight at once, across all transcripts."
+    ),
+    strategy: str = typer.Option(
+        "criterion",
+        "--strategy",
+        help="Criteria per model call: criterion (one), section (one section's) or rubric (all).",
+    ),
 ) -> None:
     """Grade transcripts against a rubric and show the scorecards."""
     errors = Console(stderr=True)
@@ -73,7 +100,14 @@ def grade_command(
     # Bad usage (rubric, model options, paths that match nothing) stops before any grading.
     try:
         loaded_rubric = resolve_rubric(rubric)
-        config = GraderConfig.from_options(model)
+        config = GraderConfig.from_options(
+            model,
+            cache=not no_cache,
+            cache_dir=cache_dir,
+            max_cost_usd=max_cost,
+            concurrency=concurrency,
+            strategy=strategy,
+        )
     except WinbackGraderError as exc:
         errors.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
@@ -84,6 +118,10 @@ def grade_command(
     if not files:
         errors.print("error: no transcript files to grade", markup=False, highlight=False)
         raise typer.Exit(2)
+
+    # --out FILE --format jsonl streams, so memory stays bounded, and resumes a killed run.
+    if out is not None and output_format == "jsonl" and explain_call is None and not dry_run:
+        raise typer.Exit(_grade_to_jsonl(files, loaded_rubric, config, out, errors, len(missing)))
 
     # A file that cannot be read is reported, and the other files are still graded.
     transcripts: list[Transcript] = []
@@ -99,7 +137,20 @@ def grade_command(
             errors.print(f"error: {message}", markup=False, highlight=False)
             unreadable += 1
 
-    scorecards = _grade_with_progress(transcripts, loaded_rubric, config, errors)
+    if dry_run:
+        try:
+            summary = batch_run.dry_run(transcripts, loaded_rubric, config)
+        except WinbackGraderError as exc:
+            errors.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        typer.echo(summary)
+        raise typer.Exit(2 if unreadable else 0)
+
+    try:
+        scorecards, totals = _grade_with_progress(transcripts, loaded_rubric, config, errors)
+    except WinbackGraderError as exc:  # options that only the batch run checks, such as --max-cost
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
     try:
         _write_output(scorecards, loaded_rubric, output_format, out, explain_call)
@@ -114,10 +165,32 @@ def grade_command(
                 markup=False,
                 highlight=False,
             )
+    if not config.is_offline:
+        errors.print(totals.summary(), markup=False, highlight=False, soft_wrap=True)
     if unreadable:
         raise typer.Exit(2)
     if any(card.errors for card in scorecards):
         raise typer.Exit(1)
+
+
+def _grade_to_jsonl(
+    files: Sequence[Path],
+    rubric: Rubric,
+    config: GraderConfig,
+    out: Path,
+    console: Console,
+    unreadable: int,
+) -> int:
+    """Stream the scorecards to ``out`` and return the exit status."""
+    try:
+        totals, failed_files = batch_run.grade_to_jsonl(files, rubric, config, out, console)
+    except WinbackGraderError as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    console.print(totals.summary(), markup=False, highlight=False, soft_wrap=True)
+    if unreadable or failed_files:
+        return 2
+    return 1 if totals.errors else 0
 
 
 def expand_paths(patterns: Sequence[str]) -> tuple[list[Path], list[str]]:
@@ -162,25 +235,17 @@ async def grade_loaded(
 
     ``on_done`` runs after each call is graded, in completion order (it drives the progress bar).
     """
-    limit = asyncio.Semaphore(config.concurrency)
-    # One set of engines for the whole run, so the offline engine compiles the rubric once.
-    engines = build_engines(config)
-
-    async def grade_one(transcript: Transcript) -> Scorecard:
-        async with limit:
-            card = await grade_transcript(transcript, rubric, config, engines=engines)
-        if on_done is not None:
-            on_done(card)
-        return card
-
-    return list(await asyncio.gather(*(grade_one(t) for t in transcripts)))
+    # One batch run: one set of engines (the offline engine compiles the rubric once) and one
+    # concurrency bound over all model calls.
+    scorecards, _ = await batch_run.grade_list(transcripts, rubric, config, on_done)
+    return scorecards
 
 
 def _grade_with_progress(
     transcripts: Sequence[Transcript], rubric: Rubric, config: GraderConfig, console: Console
-) -> list[Scorecard]:
+) -> tuple[list[Scorecard], RunTotals]:
     if len(transcripts) <= 1:
-        return run_sync(grade_loaded(transcripts, rubric, config))
+        return run_sync(batch_run.grade_list(transcripts, rubric, config))
     progress = Progress(
         TextColumn("grading"),
         BarColumn(),
@@ -192,7 +257,9 @@ def _grade_with_progress(
     with progress:
         task = progress.add_task("grading", total=len(transcripts))
         return run_sync(
-            grade_loaded(transcripts, rubric, config, on_done=lambda _card: progress.advance(task))
+            batch_run.grade_list(
+                transcripts, rubric, config, on_done=lambda _card: progress.advance(task)
+            )
         )
 
 

@@ -1,0 +1,96 @@
+"""The grade command's batch paths: streaming to a resumable ``.jsonl`` file, and ``--dry-run``.
+
+With ``--out FILE --format jsonl`` each scorecard is appended to FILE as soon as its call is
+graded, and transcripts are read one window at a time, so memory stays bounded however many
+files are given. Started again with the same arguments, the command keeps FILE's complete
+lines, cuts off a half-written last line and grades only the calls FILE does not hold yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from ..batch import BatchRun, RunTotals
+from ..config import GraderConfig
+from ..errors import WinbackGraderError
+from ..estimate import estimate_run
+from ..grading import run_sync
+from ..results_file import ResultsFile
+from ..rubric import Rubric
+from ..scorecard import Scorecard
+from ..transcript import Transcript, load_transcript
+
+__all__ = ["dry_run", "grade_list", "grade_to_jsonl"]
+
+
+def _print(console: Console, message: str) -> None:
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+async def grade_list(
+    transcripts: Sequence[Transcript],
+    rubric: Rubric,
+    config: GraderConfig,
+    on_done: Callable[[Scorecard], None] | None = None,
+) -> tuple[list[Scorecard], RunTotals]:
+    """Grade loaded transcripts in one batch run; return scorecards in input order, and totals."""
+    results: list[Scorecard | None] = [None] * len(transcripts)
+    with BatchRun(rubric, config) as run:
+        async for index, scorecard in run.stream(transcripts):
+            results[index] = scorecard
+            if on_done is not None:
+                on_done(scorecard)
+    return [scorecard for scorecard in results if scorecard is not None], run.totals
+
+
+def grade_to_jsonl(
+    files: Sequence[Path], rubric: Rubric, config: GraderConfig, out: Path, console: Console
+) -> tuple[RunTotals, int]:
+    """Grade the files into ``out``, resuming what an earlier run wrote there.
+
+    Returns the run totals and the number of files that could not be read. Raises ConfigError
+    when ``out`` holds results of another rubric or model, before any call is graded.
+    """
+    results = ResultsFile(out)
+    completed = results.load_completed(
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        model=None if config.is_offline else config.model,
+    )
+    if completed.truncated_bytes:
+        _print(console, f"{out}: cut off a half-written last line; that call is graded again")
+    if completed.total:
+        _print(console, f"{out}: resuming; {completed.total} call(s) already graded are kept")
+
+    unreadable = 0
+
+    def readable(paths: Sequence[Path]) -> Iterator[Transcript]:
+        nonlocal unreadable
+        for path in paths:
+            try:
+                yield load_transcript(path)
+            # A file that cannot be read is reported and the others are still graded, as the
+            # grade command does without --out.
+            except (WinbackGraderError, ValueError) as exc:
+                _print(console, f"error: {path}: {exc}")
+                unreadable += 1
+
+    async def run_all() -> RunTotals:
+        with BatchRun(rubric, config, completed=completed) as run, results:
+            async for _, scorecard in run.stream(readable(files)):
+                results.append(scorecard)
+                for grade in scorecard.errors:
+                    where = f"{scorecard.transcript_id}: {grade.criterion_id}"
+                    _print(console, f"error: {where}: {grade.error}")
+        return run.totals
+
+    totals = run_sync(run_all())
+    return totals, unreadable
+
+
+def dry_run(transcripts: Sequence[Transcript], rubric: Rubric, config: GraderConfig) -> str:
+    """Return the dry-run summary: calls, prompt tokens and prompt cost; nothing is sent."""
+    return estimate_run(transcripts, rubric, config).summary()

@@ -1,0 +1,120 @@
+"""Estimate a batch run before sending anything: model calls, prompt tokens and prompt cost.
+
+Prompts are rendered exactly as the LLM engine renders them (after redaction) and counted with
+``litellm.token_counter``, together with the response schema that goes with them as a tool.
+The cost comes from litellm's price table. Schema re-asks, transport retries and completion
+tokens are not known in advance, so the estimate leaves them out; cache hits are not
+subtracted either, so the figures are an upper bound for a run that starts with a warm cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .config import GraderConfig
+from .engines.response_models import criterion_reply_model, group_reply_model
+from .grading import plan_calls, resolve_transcript
+from .prompts import PromptRenderer
+from .redaction import redact_transcript
+from .rubric import Criterion, Rubric
+from .transcript import Transcript
+
+__all__ = ["RunEstimate", "estimate_run", "has_price"]
+
+
+@dataclass
+class RunEstimate:
+    """What a run would send to the judge model, counted before anything is sent."""
+
+    model: str
+    """The litellm model string the estimate is for."""
+    transcripts: int = 0
+    """Transcripts counted."""
+    calls: int = 0
+    """Model calls, one per transcript and criterion group, before any retry or cache hit."""
+    prompt_tokens: int = 0
+    """Prompt tokens of those calls by litellm's token counter, response schemas included."""
+    prompt_cost_usd: float | None = None
+    """Cost of the prompt tokens by litellm's price table; None when the model has no price."""
+
+    def summary(self) -> str:
+        """Return the dry-run line the command line prints."""
+        if self.prompt_cost_usd is None:
+            cost = f"prompt cost unknown (litellm has no price for {self.model!r})"
+        else:
+            cost = f"estimated prompt cost ${self.prompt_cost_usd:.4f}"
+        return (
+            f"dry run: {self.transcripts} transcript(s), {self.calls} model call(s) to "
+            f"{self.model}, about {self.prompt_tokens} prompt tokens, {cost}; completion tokens, "
+            "retries and cache hits are not included; nothing was sent"
+        )
+
+
+def estimate_run(
+    transcripts: Iterable[Transcript | str | os.PathLike[str]], rubric: Rubric, config: GraderConfig
+) -> RunEstimate:
+    """Count the calls and prompt tokens that grading these transcripts would send."""
+    import litellm  # imported late: the package import must stay light
+
+    estimate = RunEstimate(model=config.model)
+    if config.is_offline:
+        estimate.transcripts = sum(1 for _ in transcripts)
+        estimate.prompt_cost_usd = 0.0
+        return estimate
+
+    renderer = PromptRenderer(config.prompt_dir)
+    groups = [criteria for engine, criteria in plan_calls(rubric, config) if engine == "llm"]
+    tools = [_schema_tool(criteria) for criteria in groups]
+
+    for source in transcripts:
+        transcript = resolve_transcript(source)
+        estimate.transcripts += 1
+        if config.redact:
+            transcript = redact_transcript(transcript)
+        # Calls that cannot be graded (one speaker, too few turns) send nothing.
+        if transcript.ungradable_reason() is not None:
+            continue
+        for criteria, tool in zip(groups, tools, strict=True):
+            messages = renderer.render_messages(transcript, rubric, criteria)
+            estimate.calls += 1
+            estimate.prompt_tokens += litellm.token_counter(
+                model=config.model, messages=messages, tools=[tool]
+            )
+
+    estimate.prompt_cost_usd = _prompt_cost(config.model, estimate.prompt_tokens)
+    return estimate
+
+
+def _schema_tool(criteria: list[Criterion]) -> Any:
+    if len(criteria) == 1:
+        reply_model = criterion_reply_model(criteria[0])
+    else:
+        reply_model = group_reply_model(criteria)
+    return {
+        "type": "function",
+        "function": {
+            "name": reply_model.__name__,
+            "parameters": reply_model.model_json_schema(by_alias=True),
+        },
+    }
+
+
+def has_price(model: str) -> bool:
+    """Whether litellm's price table has a price for this model's prompt tokens."""
+    return _prompt_cost(model, 1000) is not None
+
+
+def _prompt_cost(model: str, prompt_tokens: int) -> float | None:
+    import litellm
+
+    try:
+        prompt_cost, _ = litellm.cost_per_token(
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=0
+        )
+    # litellm raises several exception types for a model missing from its price table.
+    except Exception:
+        return None
+    return float(prompt_cost)
