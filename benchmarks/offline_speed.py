@@ -4,8 +4,8 @@
 
 Transcripts are built from the turns of the calls in examples/, shuffled with a fixed seed, so
 every run grades the same text. The figure is transcripts per CPU second of this process
-(``time.process_time``), which other processes on the machine disturb less than wall time;
-wall time is printed too. Grading runs in one thread, so it uses one core.
+(``time.process_time``), because other processes on the machine disturb it less than wall
+time. Wall time is printed too. Grading runs in one thread, so it uses one core.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Real conversations graded offline with the default rubric, criterion by criterion.
 
 Each assertion is the grade a QA analyst reading the conversation would give where it is
-unambiguous under the rubric's level descriptions; the comment says what in the call makes
+unambiguous under the rubric's level descriptions; the comment states what in the call makes
 it so. Criteria that an analyst could reasonably grade either way are left unasserted.
 """
 

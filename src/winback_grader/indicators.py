@@ -70,7 +70,7 @@ class Signal(_Strict):
     patterns: list[str] = Field(default_factory=list)
     """Python regular expressions searched in the folded text (lower case, no punctuation)."""
     window: Window | None = None
-    """Where in the call to look; default: everywhere."""
+    """The turns to look in; default: every turn of the role."""
     min_turns: int = Field(default=1, ge=1)
     """How many different turns must match for the signal to count."""
     negation: bool = True
@@ -85,7 +85,7 @@ class Signal(_Strict):
 
 
 class LevelRule(_Strict):
-    """What one scale level needs; every part that is set must hold."""
+    """The requirement of one scale level; every part that is set must hold."""
 
     all: list[str] = Field(default_factory=list)
     """Signals that must all match."""
@@ -133,9 +133,9 @@ class Indicators(_Strict):
     """Phrase indicators of one criterion: signals, the levels they earn, negatives and N/A."""
 
     signals: list[Signal] = Field(min_length=1)
-    """What to look for."""
+    """The phrases and patterns to look for."""
     levels: dict[int, LevelRule] = Field(default_factory=dict)
-    """Scale value → what it needs; the highest level whose rule holds is the score."""
+    """Scale value → its requirement; the highest level whose rule is met is the score."""
     otherwise: int | None = None
     """The score when no level's rule holds; default: the scale minimum."""
     negative: list[NegativeIndicator] = Field(default_factory=list)
@@ -194,8 +194,8 @@ class Indicators(_Strict):
 
 
 def _check_no_cycle(signals: list[Signal]) -> None:
-    # Each signal has at most one ``after`` link, so following the links from any signal
-    # either ends or comes back round; a loop can never be evaluated.
+    # Each signal has at most one ``after`` link, so the links from any signal either end or
+    # come back round. A loop is rejected because it can never be evaluated.
     after = {s.id: s.window.after for s in signals if s.window is not None and s.window.after}
     for start in after:
         seen = [start]

@@ -31,9 +31,8 @@ __all__ = [
     "fold_transcript",
 ]
 
-# partial_ratio score (0-100) a longer phrase needs to match. 88 accepts one wrong or
-# missing letter in a 10-letter phrase (the usual speech-to-text slip) and rejects a
-# different word of the same length.
+# partial_ratio score (0-100) a longer phrase needs to match. With rapidfuzz's Indel ratio,
+# one wrong letter in a ten-letter phrase scores 90 and passes; two wrong letters score 80.
 DEFAULT_FUZZY_THRESHOLD = 88.0
 # Phrases shorter than this match exactly only: fuzzy matching of "hi" or "no" would match
 # nearly every turn.
@@ -106,7 +105,8 @@ def fold_many(texts: list[str]) -> list[str]:
     """Fold several texts at once, as ``fold`` does each.
 
     The texts are joined by newlines so that every regex runs once over the whole call
-    instead of once per turn; the per-call overhead was most of the folding time.
+    instead of once per turn, because the overhead of each regex call was most of the
+    folding time.
     """
     joined = "\n".join(text.replace("\n", " ") for text in texts)
     lowered = joined.lower().translate(_APOSTROPHES)
@@ -168,7 +168,7 @@ class FoldedTurn(NamedTuple):
 class FoldedTranscript:
     """A transcript's turns folded once, with indexes from words to the turns that contain them.
 
-    The indexes let a phrase look only at the turns that contain its first word (exact) or
+    The indexes let a phrase look only at the turns that contain its longest word (exact) or
     enough of its keyword prefixes (fuzzy), instead of at every turn.
     """
 
@@ -199,7 +199,7 @@ def fold_transcript(transcript: Transcript) -> FoldedTranscript:
 # NamedTuples rather than frozen dataclasses: thousands are built per call, and a frozen
 # dataclass is several times slower to construct.
 class PhraseMatch(NamedTuple):
-    """Where a signal matched in one turn."""
+    """A signal's match in one turn: the turn and the phrase that matched."""
 
     turn_index: int
     """Index into ``Transcript.turns``."""
