@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -497,3 +498,67 @@ def test_engine_compiles_rubric_once(tmp_path: Path) -> None:
 
     assert first == second
     assert list(engine._compiled) == [("test", "1")]
+
+
+def test_phrases_method_offline_beside_llm(tmp_path: Path) -> None:
+    from grading_responder import GradingResponder
+    from openai_server import OpenAIServer
+
+    data = {
+        "id": "mixed",
+        "version": "1",
+        "sections": [
+            {
+                "id": "main",
+                "name": "Main",
+                "criteria": [
+                    {
+                        "id": "recording_disclosure",
+                        "name": "Recording disclosure",
+                        "description": "Says the call may be recorded.",
+                        "scale": "binary",
+                        "method": "phrases",
+                        "indicators": {
+                            "signals": [{"id": "discloses", "phrases": ["may be recorded"]}],
+                            "levels": {"yes": ["discloses"]},
+                        },
+                    },
+                    {
+                        "id": "empathy",
+                        "name": "Empathy",
+                        "description": "Acknowledges the customer's concerns.",
+                        "scale": {"min": 0, "max": 4},
+                    },
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "mixed.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    transcript = call(
+        ("agent", "Hi, this call may be recorded for training."),
+        ("customer", "Fine, but my bill went up again this month."),
+    )
+    responder = GradingResponder()
+
+    with OpenAIServer(responder) as server:
+        scorecard = grade(
+            transcript,
+            load_rubric(path),
+            model="openai/test-model",
+            api_base=server.base_url,
+            api_key="sk-test",
+            cache=False,
+        )
+        requests = server.chat_requests()
+
+    disclosure = scorecard.grade("recording_disclosure")
+    assert scorecard.engine == "llm"
+    assert disclosure.engine == "offline"
+    assert disclosure.score == 1
+    assert disclosure.evidence[0].turn_index == 0
+    assert scorecard.grade("empathy").engine == "llm"
+    assert scorecard.grade("empathy").status == "scored"
+    # Only the LLM criterion reaches the model.
+    assert len(requests) == 1
+    assert "Recording disclosure" not in json.dumps(requests[0].body)
