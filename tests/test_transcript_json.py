@@ -83,7 +83,7 @@ def test_several_azure_conversations_rejected() -> None:
     conversation = {"conversationItems": [{"participantId": "A", "text": "x"}]}
     document = {"analysisInput": {"conversations": [conversation, conversation]}}
     with pytest.raises(
-        TranscriptError, match="the file holds 2 conversations; load_transcript reads one"
+        TranscriptError, match="the file contains 2 conversations; load_transcript reads one"
     ):
         load_transcript(text=json.dumps(document))
 

@@ -272,7 +272,7 @@ def test_sidecar_that_is_not_mapping(tmp_path: Path) -> None:
     with pytest.raises(TranscriptError) as error:
         load_transcript(path)
     assert str(error.value).startswith(
-        f"{sidecar}: metadata sidecar holds a list; it must be a mapping"
+        f"{sidecar}: metadata sidecar contains a list; it must be a mapping"
     )
 
 

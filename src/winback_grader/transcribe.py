@@ -26,7 +26,7 @@ __all__ = ["TRANSCRIPT_SUFFIX", "TranscriptionResult", "atranscribe", "transcrib
 logger = logging.getLogger(__name__)
 
 TRANSCRIPT_SUFFIX = ".transcript.json"
-"""What replaces the audio file's extension in the name of its transcript."""
+"""The suffix that replaces the audio file's extension in its transcript's name."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class TranscriptionResult:
     transcript: Path | None
     """The JSON file written beside the audio; None when the transcription failed."""
     error: str | None = None
-    """Why the transcription failed, when it did."""
+    """The reason the transcription failed; None when it succeeded."""
 
 
 def transcript_path(audio: Path) -> Path:

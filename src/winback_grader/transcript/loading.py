@@ -35,7 +35,7 @@ def load_transcript(
     """Read one call from a path, from the file's bytes, or from ``text=``.
 
     ``format`` forces a reader (see ``READERS`` for the names); otherwise the extension, then
-    the content, decides. ``metadata`` overrides what the file and its sidecar say. ``roles``
+    the content, decides. ``metadata`` overrides the values in the file and its sidecar. ``roles``
     maps speaker labels to ``"agent"``, ``"customer"`` or ``"unknown"``. Raises TranscriptError
     naming the file (and the line, for text formats) when the input cannot be read.
     """

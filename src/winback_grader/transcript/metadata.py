@@ -51,8 +51,8 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise TranscriptError(
-            f"{path}: metadata sidecar holds a {type(data).__name__}; it must be a mapping such as "
-            '{"call_id": "c-17", "agent_id": "a-4"}'
+            f"{path}: metadata sidecar contains a {type(data).__name__}; "
+            'it must be a mapping such as {"call_id": "c-17", "agent_id": "a-4"}'
         )
     return {str(key): value for key, value in data.items()}
 

@@ -19,9 +19,9 @@ class Turn(BaseModel):
     speaker: str
     """The speaker label as the source gives it (``"spk_0"``, ``"Agent Dana"``, ``"Speaker 1"``)."""
     role: Role = "unknown"
-    """What the speaker is in the call: ``"agent"``, ``"customer"`` or ``"unknown"``."""
+    """The speaker's part in the call: ``"agent"``, ``"customer"`` or ``"unknown"``."""
     text: str
-    """What was said, as one string."""
+    """The spoken words, as one string."""
     start: float | None = None
     """Seconds from the start of the call, when the source has times."""
     end: float | None = None

@@ -62,7 +62,7 @@ class RoleAssignment:
     roles: dict[str, Role]
     """Speaker label -> role."""
     source: RoleSource
-    """How the roles were chosen: a mapping, the labels, inference from words, or not at all."""
+    """The method that chose the roles: a mapping, the labels, the words, or none."""
     evidence: dict[str, list[str]] = field(default_factory=dict)
     """Speaker label -> the agent phrases found in that speaker's words."""
     warnings: list[str] = field(default_factory=list)

@@ -1,8 +1,8 @@
 """Amazon Transcribe JSON: batch jobs, Call Analytics jobs, and Post Call Analytics (PCA) output.
 
-Batch jobs name speakers through ``speaker_labels`` (``spk_0`` ...); without them, through
-``channel_labels`` (``ch_0`` ...); with neither, all speech is one unknown speaker and the reader
-warns. Call Analytics and PCA files also say which participant is the agent.
+Batch jobs name speakers in ``speaker_labels`` (``spk_0`` ...), else in ``channel_labels``
+(``ch_0`` ...). A job with neither gives one unknown speaker and a warning. Call Analytics and
+PCA files also name the participant who is the agent.
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def _read_pca(output: _PcaOutput) -> ReadResult:
 
 
 def read_aws(text: str) -> ReadResult:
-    """Read any of the three Amazon layouts, told apart by their top-level keys."""
+    """Read any of the three Amazon layouts, recognized by their top-level keys."""
     data = parse_json(text)
     if not isinstance(data, dict):
         raise ReaderError("not valid Amazon Transcribe JSON: the top level is not an object")

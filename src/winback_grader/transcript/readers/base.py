@@ -1,4 +1,4 @@
-"""What every reader returns, the error it raises, and helpers the readers share."""
+"""The reader output type, the reader error, and helpers the readers share."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class Fragment:
 
 @dataclass
 class ReadResult:
-    """A reader's output: the fragments in spoken order plus what the file says about the call."""
+    """A reader's output: the fragments in spoken order plus the call details in the file."""
 
     fragments: list[Fragment]
     """The speech fragments in the order they were spoken."""

@@ -15,7 +15,7 @@ _TIMING = re.compile(r"^\s*(?P<start>[^\s-]+)\s*-->\s*(?P<end>[^\s<]+)(?:\s.*)?$
 
 @dataclass
 class Cue:
-    """One cue: its times, the line its timing stands on, and its text lines."""
+    """One cue: its times, the line number of its timing line, and its text lines."""
 
     line: int
     """The 1-based line number of the cue's timing line."""

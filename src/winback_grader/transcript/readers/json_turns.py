@@ -50,7 +50,7 @@ def _unwrap(data: Any) -> Any:
                 data = conversations[0]
             elif isinstance(conversations, list):
                 raise ReaderError(
-                    f"the file holds {len(conversations)} conversations; "
+                    f"the file contains {len(conversations)} conversations; "
                     "load_transcript reads one call per file"
                 )
         if isinstance(data, dict) and "conversationItems" in data:
