@@ -209,19 +209,19 @@ def test_premier_call_personal_data_redacted(shared_data: Path) -> None:
     original = _load(shared_data, PREMIER)
     redacted = redact_transcript(original)
     spoken = " ".join(turn.text for turn in original.turns)
-    kept = " ".join(turn.text for turn in redacted.turns)
+    redacted_text = " ".join(turn.text for turn in redacted.turns)
 
-    # What the call says, as read in the utterance listing.
+    # The values spoken in the call, as the utterance listing shows them.
     assert "325125675914" in spoken
     assert "busy as heck x thirty one" in spoken
     assert "(444) 814-9913" in spoken
 
-    assert "325125675914" not in kept
-    assert "busy as heck" not in kept
-    assert "b a h and the x" not in kept
-    assert "814-9913" not in kept
-    assert "Yeah. It's [ACCOUNT]." in kept
-    assert "And your phone number is still [PHONE]?" in kept
+    assert "325125675914" not in redacted_text
+    assert "busy as heck" not in redacted_text
+    assert "b a h and the x" not in redacted_text
+    assert "814-9913" not in redacted_text
+    assert "Yeah. It's [ACCOUNT]." in redacted_text
+    assert "And your phone number is still [PHONE]?" in redacted_text
     assert redacted.metadata["redactions"] == {
         "[ACCOUNT]": 1,
         "[ADDRESS]": 1,
@@ -229,7 +229,7 @@ def test_premier_call_personal_data_redacted(shared_data: Path) -> None:
         "[SECRET]": 1,
     }
     assert [turn.text for turn in redacted.turns].count("[SECRET]") == 1
-    assert "Thank you for calling Premier Phone Services." in kept
+    assert "Thank you for calling Premier Phone Services." in redacted_text
 
 
 def test_pca_sample_keeps_its_labels_and_warns(

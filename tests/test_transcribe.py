@@ -64,7 +64,7 @@ def _verbose_json(name: str) -> dict[str, Any]:
 
 
 class _Responder:
-    """Answers each upload with verbose_json naming the file, and counts requests in flight."""
+    """Reply to each upload with verbose_json naming the file, and count requests in flight."""
 
     def __init__(self, delay: float = 0.0, fail: str | None = None) -> None:
         self.delay = delay

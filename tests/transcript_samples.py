@@ -1,6 +1,6 @@
 """One small two-speaker call per transcript format, for the reader tests.
 
-Every sample holds the same four fragments: the agent's greeting in two fragments (which
+Every sample contains the same four fragments: the agent's greeting in two fragments (which
 merge into one turn), then the customer, then the agent again.
 """
 
