@@ -393,3 +393,22 @@ def test_voicemail_grades_all_na_without_model(openai_server: OpenAIServer, tmp_
     assert scorecard.total is None
     assert scorecard.passed is None
     assert scorecard.transcript_id == "voicemail"
+
+
+def test_text_passed_as_path_gets_hint() -> None:
+    with pytest.raises(TranscriptError) as error:
+        load_transcript("Agent: Hello.\nCustomer: Hi.")
+    assert str(error.value) == (
+        "Agent: Hello.\nCustomer: Hi.: file not found; to read transcript text, pass it as text=..."
+    )
+
+
+def test_long_text_passed_as_path_is_cut() -> None:
+    text = "Agent: Hello.\n" + "Customer: Hi. " * 400
+    with pytest.raises(TranscriptError) as error:
+        load_transcript(text)
+    message = str(error.value)
+    assert message.startswith("Agent: Hello.\nCustomer: Hi. Customer: Hi.")
+    assert "...: cannot be read: File name too long" in message
+    assert message.endswith("; to read transcript text, pass it as text=...")
+    assert len(message) < 200

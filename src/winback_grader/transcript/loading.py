@@ -131,11 +131,20 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
             )
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise TranscriptError(f"{path}: file not found") from exc
+        hint = "; to read transcript text, pass it as text=..." if "\n" in str(path) else ""
+        raise TranscriptError(f"{_short(path)}: file not found{hint}") from exc
     except IsADirectoryError as exc:
         raise TranscriptError(f"{path}: is a folder, not a transcript file") from exc
     except OSError as exc:
-        raise TranscriptError(f"{path}: cannot be read: {exc.strerror}") from exc
+        # A long text passed as the path fails with "File name too long".
+        hint = "; to read transcript text, pass it as text=..." if "\n" in str(path) else ""
+        raise TranscriptError(f"{_short(path)}: cannot be read: {exc.strerror}{hint}") from exc
+
+
+def _short(path: Path) -> str:
+    """Return the path cut to 80 characters, so that text passed as a path keeps messages short."""
+    name = str(path)
+    return name if len(name) <= 80 else name[:77] + "..."
 
 
 def _decode(raw: bytes, name: str) -> str:
