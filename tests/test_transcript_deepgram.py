@@ -108,3 +108,13 @@ def test_wrong_shape_names_field() -> None:
         "<text>: not valid Deepgram JSON: results.channels.0.alternatives: "
         "Input should be a valid list"
     )
+
+
+def test_diarized_channels_name_speakers_per_channel() -> None:
+    left = [_word("Thanks", 0.0, 0), _word("for", 0.3, 0), _word("calling.", 0.6, 0)]
+    right = [_word("Cancel", 1.2, 0), _word("it.", 1.5, 0)]
+    transcript = load_transcript(text=_response([left, right]))
+    assert [(t.speaker, t.text) for t in transcript.turns] == [
+        ("ch_0_spk_0", "Thanks for calling."),
+        ("ch_1_spk_0", "Cancel it."),
+    ]

@@ -412,3 +412,26 @@ def test_long_text_passed_as_path_is_cut() -> None:
     assert "...: cannot be read: File name too long" in message
     assert message.endswith("; to read transcript text, pass it as text=...")
     assert len(message) < 200
+
+
+@pytest.mark.parametrize("option", ["metadata", "roles"])
+def test_options_must_be_mappings(option: str) -> None:
+    with pytest.raises(TranscriptError) as error:
+        load_transcript(text=SAMPLES["text"][0], **{option: [("spk_0", "agent")]})
+    assert str(error.value) == (
+        f"{option}= must be a mapping such as {{'spk_0': 'agent'}}, not list"
+    )
+
+
+def test_scorecard_carries_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "call_7.vtt"
+    path.write_text(SAMPLES["vtt"][0], encoding="utf-8")
+    sidecar = {"agent_id": "a-4", "team": "retention", "outcome": "won_back", "csat": 5}
+    (tmp_path / "call_7.meta.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    scorecard = grade(path)
+    assert scorecard.transcript_id == "call_7"
+    assert scorecard.metadata["call_id"] == "call_7"
+    for key, value in sidecar.items():
+        assert scorecard.metadata[key] == value
+    assert scorecard.metadata["duration"] == 9.0
+    assert scorecard.metadata["redacted"] is True

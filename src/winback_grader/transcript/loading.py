@@ -42,6 +42,11 @@ def load_transcript(
     # 1. Get the text and a name for messages.
     if (source is None) == (text is None):
         raise TranscriptError("pass exactly one of a path (or bytes) and text=...")
+    for option, value in (("metadata", metadata), ("roles", roles)):
+        if value is not None and not isinstance(value, Mapping):
+            kind = type(value).__name__
+            example = "{'spk_0': 'agent'}"
+            raise TranscriptError(f"{option}= must be a mapping such as {example}, not {kind}")
     path: Path | None = None
     if isinstance(source, bytes):
         name = "<bytes>"

@@ -1,8 +1,9 @@
 """Deepgram pre-recorded JSON: ``results.utterances``, else the words of each channel.
 
-Speakers are numbered by Deepgram's diarizer; they become ``spk_0``, ``spk_1`` ... so that a
-role mapping names them the way AWS does. Without diarization, each channel is one speaker
-(``ch_0``, ``ch_1``).
+Deepgram's diarizer numbers the speakers, and they become ``spk_0``, ``spk_1`` ... so that a
+role mapping names them the way AWS does. In multichannel audio the diarizer numbers speakers
+per channel, so they become ``ch_0_spk_0``, ``ch_1_spk_0`` ... Without diarization, each
+channel is one speaker (``ch_0``, ``ch_1``).
 """
 
 from __future__ import annotations
@@ -66,8 +67,11 @@ def looks_like_deepgram(data: Any) -> bool:
     return isinstance(results, dict) and "channels" in results
 
 
-def _speaker(speaker: int | None, channel: int) -> str:
-    return f"spk_{speaker}" if speaker is not None else f"ch_{channel}"
+def _speaker(speaker: int | None, channel: int, multichannel: bool = False) -> str:
+    """Name a speaker; with several channels, diarized speakers are numbered per channel."""
+    if speaker is None:
+        return f"ch_{channel}"
+    return f"ch_{channel}_spk_{speaker}" if multichannel else f"spk_{speaker}"
 
 
 def read_deepgram(text: str) -> ReadResult:
@@ -79,10 +83,11 @@ def read_deepgram(text: str) -> ReadResult:
     if response.metadata.request_id:
         metadata["request_id"] = response.metadata.request_id
 
+    multichannel = len(response.results.channels) > 1
     if response.results.utterances:
         fragments = [
             Fragment(
-                speaker=_speaker(utterance.speaker, utterance.channel),
+                speaker=_speaker(utterance.speaker, utterance.channel, multichannel),
                 text=utterance.transcript,
                 start=utterance.start,
                 end=utterance.end,
@@ -99,7 +104,7 @@ def read_deepgram(text: str) -> ReadResult:
         best = channel.alternatives[0]
         for word_index, word in enumerate(best.words):
             fragment = Fragment(
-                speaker=_speaker(word.speaker, channel_index),
+                speaker=_speaker(word.speaker, channel_index, multichannel),
                 text=word.punctuated_word or word.word,
                 start=word.start,
                 end=word.end,
