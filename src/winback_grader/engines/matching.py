@@ -8,9 +8,8 @@ right after a negation word ("I can't offer you" → "i can not offer you") does
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import NamedTuple
@@ -178,22 +177,36 @@ class FoldedTranscript:
     """Word → indexes of the turns that contain it."""
     prefix_turns: dict[str, set[int]] = field(default_factory=dict)
     """First four letters of a word → indexes of the turns with such a word."""
+    role_turns: dict[str, list[int]] = field(default_factory=dict)
+    """Role → indexes of its turns in order; ``"any"`` → every turn."""
+    sentences: dict[int, tuple[list[str], list[str]]] = field(default_factory=dict)
+    """Turn index → its sentences and their folded forms, filled when a long turn is quoted."""
 
 
 def fold_transcript(transcript: Transcript) -> FoldedTranscript:
     """Fold every turn of a transcript once, for all the criteria that match against it."""
-    folded = FoldedTranscript(turns=[])
     texts = fold_many([turn.text for turn in transcript.turns])
+    turns = []
+    # defaultdict, not setdefault(word, set()): setdefault builds a new set on every call.
+    word_turns: defaultdict[str, set[int]] = defaultdict(set)
     for index, (turn, text) in enumerate(zip(transcript.turns, texts, strict=True)):
-        folded.turns.append(
-            FoldedTurn(turn_index=index, role=turn.role, text=text, padded=f" {text} ")
-        )
+        turns.append(FoldedTurn(turn_index=index, role=turn.role, text=text, padded=f" {text} "))
         for word in set(text.split()):
-            folded.word_turns.setdefault(word, set()).add(index)
+            word_turns[word].add(index)
+
     # Built from the distinct words, which are far fewer than the words spoken.
-    for word, indexes in folded.word_turns.items():
-        folded.prefix_turns.setdefault(word[:4], set()).update(indexes)
-    return folded
+    prefix_turns: defaultdict[str, set[int]] = defaultdict(set)
+    for word, indexes in word_turns.items():
+        prefix_turns[word[:4]].update(indexes)
+    role_turns: dict[str, list[int]] = {"any": list(range(len(turns)))}
+    for folded_turn in turns:
+        role_turns.setdefault(folded_turn.role, []).append(folded_turn.turn_index)
+    return FoldedTranscript(
+        turns=turns,
+        word_turns=dict(word_turns),
+        prefix_turns=dict(prefix_turns),
+        role_turns=role_turns,
+    )
 
 
 # NamedTuples rather than frozen dataclasses: thousands are built per call, and a frozen
@@ -292,6 +305,8 @@ class CompiledSignal:
         # Turns with enough of the phrase's keyword prefixes; set and Counter work runs in C.
         if phrase.prefixes_needed <= 1:
             candidates = set().union(*present)
+        elif phrase.prefixes_needed == len(present):
+            candidates = set.intersection(*present)
         else:
             counts = Counter(chain.from_iterable(present))
             candidates = {
@@ -333,8 +348,7 @@ def compile_signal(signal: Signal, threshold: float = DEFAULT_FUZZY_THRESHOLD) -
                 # The longest word is usually the rarest, so it narrows the candidate turns most.
                 key_word=max(text.split(), key=len),
                 keyword_prefixes=prefixes,
-                # Half the keywords, rounded up: one misheard word of two still passes.
-                prefixes_needed=math.ceil(len(prefixes) / 2),
+                prefixes_needed=_prefixes_needed(len(prefixes)),
                 # A phrase with one long word among short ones ("no thanks") would fuzzily
                 # match any turn with that word ("fine thanks"), so it needs two long words.
                 fuzzy=len(text) >= FUZZY_MIN_CHARS and len(prefixes) >= 2,
@@ -342,3 +356,13 @@ def compile_signal(signal: Signal, threshold: float = DEFAULT_FUZZY_THRESHOLD) -
         )
     compiled.patterns = [re.compile(pattern) for pattern in signal.patterns]
     return compiled
+
+
+def _prefixes_needed(keywords: int) -> int:
+    """Return how many keyword prefixes a turn must share before fuzzy matching is tried.
+
+    Speech-to-text slips mostly change the end of a word ("recordid"), which keeps its first
+    four letters, so a two-keyword phrase needs both prefixes and a longer phrase all but one.
+    Looser settings ran partial_ratio on hundreds of turns per call for about one match.
+    """
+    return keywords if keywords <= 2 else keywords - 1

@@ -25,7 +25,7 @@ from .matching import (
     FoldedTranscript,
     PhraseMatch,
     compile_signal,
-    fold,
+    fold_many,
     fold_transcript,
 )
 
@@ -199,7 +199,7 @@ def _grade_criterion(
 
     # Step 5: evidence and reasoning from the signals that decided the score.
     deciding = [] if level_rule is None else [s for s in level_rule.signal_ids() if s in matched]
-    evidence = _evidence(transcript, compiled, matches, [*negatives_hit, *deciding])
+    evidence = _evidence(transcript, folded, matches, [*negatives_hit, *deciding])
     reasoning = _reasoning(compiled, score, level_rule, matched, matches, notes)
     return CriterionGrade.scored(
         criterion, score, reasoning=reasoning, evidence=evidence, engine="offline"
@@ -219,7 +219,7 @@ def _match_signal(
     window = signal.signal.window
     role = signal.signal.role
 
-    candidates = [turn.turn_index for turn in folded.turns if role == "any" or turn.role == role]
+    candidates = folded.role_turns.get(role, [])
     if window is not None:
         if window.first is not None:
             candidates = candidates[: window.first]
@@ -281,7 +281,7 @@ def _reasoning(
 
 def _evidence(
     transcript: Transcript,
-    compiled: _CompiledCriterion,
+    folded: FoldedTranscript,
     matches: dict[str, list[PhraseMatch]],
     signal_ids: list[str],
 ) -> list[Evidence]:
@@ -295,7 +295,7 @@ def _evidence(
             turn = transcript.turns[match.turn_index]
             evidence.append(
                 Evidence(
-                    quote=_quote(turn.text, match.phrase),
+                    quote=_quote(folded, match.turn_index, turn.text, match.phrase),
                     turn_index=match.turn_index,
                     speaker=turn.role,
                     start=turn.start,
@@ -306,17 +306,20 @@ def _evidence(
     return evidence
 
 
-def _quote(text: str, phrase: str) -> str:
+def _quote(folded: FoldedTranscript, turn_index: int, text: str, phrase: str) -> str:
     """Return the turn, or for a long turn the sentence that best contains the phrase."""
     if len(text) <= MAX_QUOTE_CHARS:
         return text
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    # Several criteria quote the same long turns, so each is split and folded once per call.
+    if turn_index not in folded.sentences:
+        parts = [part for part in _SENTENCE_END.split(text) if part.strip()]
+        folded.sentences[turn_index] = (parts, fold_many(parts) if parts else [])
+    sentences, folded_sentences = folded.sentences[turn_index]
     if not sentences:
         return text
-    folded = [fold(sentence) for sentence in sentences]
-    for sentence, folded_sentence in zip(sentences, folded, strict=True):
+    for sentence, folded_sentence in zip(sentences, folded_sentences, strict=True):
         if phrase in folded_sentence:
             return sentence.strip()
     # A fuzzy match or a pattern: the sentence most like the phrase.
-    scores = [fuzz.partial_ratio(phrase, folded_sentence) for folded_sentence in folded]
+    scores = [fuzz.partial_ratio(phrase, folded_sentence) for folded_sentence in folded_sentences]
     return sentences[scores.index(max(scores))].strip()
