@@ -34,10 +34,12 @@ EXPECTED_ALL = [
     "__version__",
     "agrade",
     "agrade_many",
+    "atranscribe",
     "grade",
     "grade_many",
     "load_rubric",
     "load_transcript",
+    "transcribe",
 ]
 
 # The names the public API contract promises, with the kind of object each one is.

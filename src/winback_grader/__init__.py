@@ -22,6 +22,7 @@ from .errors import (
 from .grading import agrade, grade
 from .rubric import Criterion, FewShotExample, Rubric, Scale, Section, load_rubric
 from .scorecard import CriterionGrade, Evidence, Scorecard, SectionScore, Usage
+from .transcribe import atranscribe, transcribe
 from .transcript import Transcript, Turn, load_transcript
 
 __version__ = "0.1.0"
@@ -49,8 +50,10 @@ __all__ = [
     "__version__",
     "agrade",
     "agrade_many",
+    "atranscribe",
     "grade",
     "grade_many",
     "load_rubric",
     "load_transcript",
+    "transcribe",
 ]
