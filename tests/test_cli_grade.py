@@ -18,9 +18,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CALL_IDS = ["call-1001", "call-1002", "call-1003", "call-1004", "call-1005", "call-1006"]
 
 
-def run_grade(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_grade(
+    *args: str | Path, cwd: Path | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-c", "from winback_grader.cli import main; main()", "grade"]
-    env = {**os.environ, "COLUMNS": "200"}
+    env = {**os.environ, "COLUMNS": "200", **(extra_env or {})}
     return subprocess.run(
         [*command, *map(str, args)],
         capture_output=True,
@@ -170,3 +172,18 @@ def test_bad_rubric_is_usage_error(rubric: str, tmp_path: Path) -> None:
     assert result.returncode == 2
     assert rubric in result.stderr
     assert result.stdout == ""
+
+
+def test_progress_bar_only_for_several_calls() -> None:
+    # FORCE_COLOR makes rich treat stderr as a terminal, where the progress bar is drawn.
+    env_patch = {"FORCE_COLOR": "1"}
+    several = run_grade(
+        EXAMPLES / "call-1001.txt", EXAMPLES / "call-1002.json", extra_env=env_patch
+    )
+    single = run_grade(EXAMPLES / "call-1001.txt", extra_env=env_patch)
+
+    assert several.returncode == 0
+    assert "grading" in several.stderr
+    assert "2/2" in several.stderr
+    assert single.returncode == 0
+    assert single.stderr == ""
