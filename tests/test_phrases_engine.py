@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from winback_grader import Rubric, RubricError, Transcript, Turn, grade, load_rubric
 from winback_grader.engines.matching import fold
@@ -562,3 +564,46 @@ def test_phrases_method_offline_beside_llm(tmp_path: Path) -> None:
     # Only the LLM criterion reaches the model.
     assert len(requests) == 1
     assert "Recording disclosure" not in json.dumps(requests[0].body)
+
+
+def test_unknown_roles_are_error_grades(tmp_path: Path) -> None:
+    rubric = make_rubric(tmp_path, OFFER)
+    transcript = Transcript(
+        id="whisper",
+        turns=[
+            Turn(speaker="SPEAKER_00", role="unknown", text="Hello, I can offer you a credit."),
+            Turn(speaker="SPEAKER_01", role="unknown", text="No thanks."),
+        ],
+    )
+
+    grade = grade_one(rubric, transcript)
+
+    assert grade.status == "error"
+    assert grade.error is not None
+    assert "no turn has the role 'agent' or 'customer'" in grade.error
+    assert "roles={" in grade.error
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    texts=st.lists(st.text(min_size=0, max_size=300), min_size=2, max_size=8),
+    first_role=st.sampled_from(["agent", "customer"]),
+)
+def test_any_text_grades_within_scale(texts: list[str], first_role: str) -> None:
+    rubric = load_rubric("winback")
+    other = "customer" if first_role == "agent" else "agent"
+    turns = [
+        Turn(speaker=str(index % 2), role=first_role if index % 2 == 0 else other, text=text)  # type: ignore[arg-type]
+        for index, text in enumerate(texts)
+    ]
+    engine = OfflineEngine()
+
+    grades = engine.grade_sync(Transcript(id="h", turns=turns), rubric, rubric.criteria)
+
+    for criterion, result in zip(rubric.criteria, grades, strict=True):
+        assert result.status in ("scored", "na"), (criterion.id, result.error)
+        if result.status == "scored":
+            assert result.score in criterion.scale.values, criterion.id
+        for evidence in result.evidence:
+            assert evidence.turn_index is not None
+            assert evidence.quote in turns[evidence.turn_index].text

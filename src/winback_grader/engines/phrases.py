@@ -40,6 +40,10 @@ MAX_EVIDENCE = 4
 MAX_QUOTE_CHARS = 200
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+UNKNOWN_ROLES = (
+    "no turn has the role 'agent' or 'customer', so the phrase indicators cannot tell who said "
+    "what; load the transcript with roles={'<speaker label>': 'agent', ...}"
+)
 
 
 @dataclass
@@ -76,6 +80,9 @@ class OfflineEngine:
         """Grade the criteria of one transcript; the synchronous core of ``grade``."""
         compiled = self._compile_rubric(rubric)
         folded = self._fold(transcript)
+        # Without agent or customer turns every role-bound signal would silently miss, and
+        # the call would score zeros that say nothing about the representative.
+        roles_known = "agent" in folded.role_turns or "customer" in folded.role_turns
         grades = []
         for criterion in criteria:
             entry = compiled.get(criterion.id)
@@ -84,8 +91,10 @@ class OfflineEngine:
                 entry = _compile_criterion(criterion, self.fuzzy_threshold)
             if isinstance(entry, str):
                 grades.append(CriterionGrade.failed(criterion, entry, engine="offline"))
-                continue
-            grades.append(_grade_criterion(entry, transcript, folded))
+            elif not roles_known and _needs_roles(entry):
+                grades.append(CriterionGrade.failed(criterion, UNKNOWN_ROLES, engine="offline"))
+            else:
+                grades.append(_grade_criterion(entry, transcript, folded))
         return grades
 
     def _compile_rubric(self, rubric: Rubric) -> dict[str, _CompiledCriterion | str]:
@@ -109,6 +118,10 @@ class OfflineEngine:
         if len(self._folded) > FOLDED_CACHE_SIZE:
             self._folded.popitem(last=False)
         return folded
+
+
+def _needs_roles(compiled: _CompiledCriterion) -> bool:
+    return any(signal.signal.role != "any" for signal in compiled.signals.values())
 
 
 def _compile_criterion(criterion: Criterion, threshold: float) -> _CompiledCriterion | str:
