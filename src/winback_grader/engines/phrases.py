@@ -81,7 +81,7 @@ class OfflineEngine:
         compiled = self._compile_rubric(rubric)
         folded = self._fold(transcript)
         # Without agent or customer turns every role-bound signal would silently miss, and
-        # the call would score zeros that say nothing about the representative.
+        # the call would score zeros that reflect nothing the representative did.
         roles_known = "agent" in folded.role_turns or "customer" in folded.role_turns
         grades = []
         for criterion in criteria:
@@ -125,7 +125,11 @@ def _needs_roles(compiled: _CompiledCriterion) -> bool:
 
 
 def _compile_criterion(criterion: Criterion, threshold: float) -> _CompiledCriterion | str:
-    """Compile a criterion's indicators, or return why they cannot be used."""
+    """Compile a criterion's indicators, or return why they cannot be used.
+
+    NOTE: load_rubric does not run these checks (levels inside the scale, na_unless with
+    na_allowed, valid patterns), so such a rubric loads and its criteria grade as errors.
+    """
     indicators = criterion.indicators
     if indicators is None:
         return (
@@ -271,16 +275,16 @@ def _reasoning(
     notes: list[str],
 ) -> str:
     scale = compiled.criterion.scale
-    shown = f"{score}/{scale.max}"
+    score_text = f"{score}/{scale.max}"
     if scale.kind == "binary":
-        shown = "yes" if score >= 1 else "no"
+        score_text = "yes" if score >= 1 else "no"
     found = [
         f"{_label(compiled, s)} (turn {', '.join(str(m.turn_index) for m in matches[s][:3])})"
         for s in compiled.signals
         if s in matched
     ]
     missing = [_label(compiled, s) for s in compiled.signals if s not in matched]
-    parts = [f"Offline phrase match, {shown}."]
+    parts = [f"Offline phrase match, {score_text}."]
     if level_rule is None and compiled.levels:
         parts.append("No level's rule held, so the default score applies.")
     elif level_rule is None:
