@@ -28,7 +28,7 @@ QUOTE_WORDS = 6
 
 
 def response_schema(body: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    """Return ``(tool name or None, JSON schema)`` of the structured reply a request asks for."""
+    """Return ``(tool name or None, JSON schema)`` of the structured reply a request expects."""
     tools = body.get("tools") or []
     if tools:
         function = tools[0]["function"]
@@ -113,7 +113,11 @@ def structured_reply(
     ``model`` is the model name the reply reports; litellm prices the reply by it.
     """
     body = request.body or {}
-    tool_name, schema = response_schema(body)
+    try:
+        tool_name, schema = response_schema(body)
+    except ValueError as error:
+        # A 400 names the problem; an exception here would only drop the connection.
+        return Reply(status=400, body={"error": {"message": str(error)}})
     instance = build_instance(schema, schema, first_turn_quote(body))
     usage: dict[str, Any] = {
         "prompt_tokens": prompt_tokens,
@@ -126,7 +130,7 @@ def structured_reply(
 
 
 class GradingResponder:
-    """Answers every chat request with ``structured_reply`` and counts what it sent."""
+    """Responder that replies to every chat request with ``structured_reply`` and counts usage."""
 
     def __init__(
         self, *, prompt_tokens: int = 100, completion_tokens: int = 20, model: str = "test-model"
@@ -154,6 +158,8 @@ class GradingResponder:
 
     def count(self, reply: Reply) -> None:
         """Add a reply's usage to the counters (the server runs one thread per connection)."""
+        if reply.status != 200:
+            return
         usage = reply.body["usage"]
         with self._lock:
             self.replies += 1

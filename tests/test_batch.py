@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import pytest
 
+from grading_responder import structured_reply
+from openai_server import OpenAIServer, Reply, Request
 from winback_grader import GraderConfig, Scorecard, Transcript, Turn, grade_many, load_rubric
 from winback_grader.batch import BatchRun
 from winback_grader.engines.base import Engine, EngineResult
@@ -193,3 +196,45 @@ def test_section_strategy_sends_section_groups() -> None:
     groups = sorted(criteria for _, criteria in llm.calls)
     expected = sorted([c.id for c in section.criteria] for section in rubric.sections)
     assert groups == expected
+
+
+# -- rate limits and fallbacks through litellm's Router, against the loopback server ------------
+
+
+def primary_fails(request: Request) -> Reply:
+    """Fail every request for the model "primary" with a 500; grade the others."""
+    if request.body["model"] == "primary":
+        return Reply(status=500, body={"error": {"message": "primary is down"}})
+    return structured_reply(request)
+
+
+def test_fallback_model_grades_when_primary_fails() -> None:
+    rubric = load_rubric("winback")
+    with OpenAIServer(primary_fails) as server:
+        scorecards = grade_many(
+            [make_transcript("call-1")], rubric, model="openai/primary",
+            fallbacks=["openai/backup"], api_base=server.base_url, api_key="sk-test",
+            transient_retries=0, cache=False, mode="tools",
+        )
+        models = Counter(request.body["model"] for request in server.chat_requests())
+
+    assert scorecards[0].errors == []
+    assert models == {"primary": len(rubric.criteria), "backup": len(rubric.criteria)}
+
+
+def test_rpm_limit_stops_requests_before_server() -> None:
+    rubric = load_rubric("winback")
+    with OpenAIServer(structured_reply) as server:
+        scorecards = grade_many(
+            [make_transcript("call-1")], rubric, model="openai/test-model", rpm=3,
+            api_base=server.base_url, api_key="sk-test", transient_retries=0, concurrency=1,
+            cache=False, mode="tools",
+        )
+        sent = len(server.chat_requests())
+
+    # Without retries, the calls over the limit fail in the client and never reach the server.
+    assert sent == 3
+    graded = [grade for grade in scorecards[0].grades if grade.status == "scored"]
+    assert len(graded) == 3
+    assert len(scorecards[0].errors) == len(rubric.criteria) - 3
+    assert "RPM limit=3" in (scorecards[0].errors[0].error or "")

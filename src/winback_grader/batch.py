@@ -41,12 +41,12 @@ COST_LIMIT_ERROR = "not graded: cost limit reached"
 
 @dataclass
 class RunTotals:
-    """What a batch run did and spent, summed over the transcripts it graded."""
+    """Counts and spending of a batch run, summed over the transcripts it graded."""
 
     transcripts: int = 0
     """Transcripts graded in this run."""
     reused: int = 0
-    """Transcripts skipped because an earlier run's results file already holds them."""
+    """Transcripts skipped because an earlier run's results file already contains them."""
     usage: Usage = field(default_factory=Usage)
     """Model calls, cache hits, tokens and cost of this run."""
     criteria: int = 0
@@ -132,7 +132,7 @@ class BoundedEngine:
             try:
                 result = await self.inner.grade(transcript, rubric, criteria)
             except Exception as exc:
-                # The engine contract says grade() does not raise; if it does anyway, only
+                # By the Engine contract grade() does not raise. If it does anyway, only
                 # this call's criteria fail and the rest of the run goes on.
                 logger.warning(
                     "engine %s failed on transcript %s, criteria %s: %s",
@@ -206,7 +206,7 @@ class BatchRun:
         """Yield ``(input index, Scorecard)`` for each transcript as it finishes.
 
         Transcripts are read lazily from the iterable, at most ``window`` at a time. A
-        transcript that the results file already holds is skipped and counted in
+        transcript that the results file already contains is skipped and counted in
         ``totals.reused``. A file that cannot be read raises TranscriptError when the stream
         reaches it, and the calls in flight are cancelled.
         """

@@ -48,7 +48,7 @@ class GradeCache:
         import diskcache  # imported late: only runs that use a model need it
 
         self.directory = Path(directory)
-        """The folder that holds the cache's SQLite database and value files."""
+        """The folder that contains the cache's SQLite database and value files."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._store = diskcache.Cache(str(self.directory))

@@ -3,8 +3,8 @@
 Prompts are rendered exactly as the LLM engine renders them (after redaction) and counted with
 ``litellm.token_counter``, together with the response schema that goes with them as a tool.
 The cost comes from litellm's price table. Schema re-asks, transport retries and completion
-tokens are not known in advance, so the estimate leaves them out; cache hits are not
-subtracted either, so the figures are an upper bound for a run that starts with a warm cache.
+tokens are not known in advance, so the estimate leaves them out. Cache hits are not
+subtracted either, so with a warm cache the run sends fewer calls than estimated.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ __all__ = ["RunEstimate", "estimate_run", "has_price"]
 
 @dataclass
 class RunEstimate:
-    """What a run would send to the judge model, counted before anything is sent."""
+    """The calls and prompt tokens a run would send to the judge model, counted in advance."""
 
     model: str
     """The litellm model string the estimate is for."""
@@ -103,7 +103,7 @@ def _schema_tool(criteria: list[Criterion]) -> Any:
 
 
 def has_price(model: str) -> bool:
-    """Whether litellm's price table has a price for this model's prompt tokens."""
+    """Return whether litellm's price table has a price for this model's prompt tokens."""
     return _prompt_cost(model, 1000) is not None
 
 

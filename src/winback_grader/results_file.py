@@ -23,7 +23,7 @@ __all__ = ["CompletedResults", "ResultsFile"]
 
 @dataclass
 class CompletedResults:
-    """What an earlier run already wrote to the results file."""
+    """The scorecards an earlier run already wrote to the results file."""
 
     counts: Counter[str] = field(default_factory=Counter)
     """How many scorecards each transcript id has; a transcript graded twice counts 2."""
@@ -71,18 +71,18 @@ class ResultsFile:
             with self.path.open("r+b") as handle:
                 handle.truncate(complete_end)
 
-        wanted = (rubric_id, rubric_version, model)
+        expected = (rubric_id, rubric_version, model)
         for number, line in enumerate(data[:complete_end].splitlines(), start=1):
             if not line.strip():
                 continue
             scorecard = self._parse_line(line, number)
             found = (scorecard.rubric_id, scorecard.rubric_version, scorecard.model)
-            if found != wanted:
+            if found != expected:
                 raise ConfigError(
                     f"{self.path}: line {number} was graded with rubric {found[0]!r} version "
-                    f"{found[1]!r} and model {found[2]!r}, but this run uses rubric {wanted[0]!r} "
-                    f"version {wanted[1]!r} and model {wanted[2]!r}; pass another --out file, "
-                    "or delete this one to grade everything again"
+                    f"{found[1]!r} and model {found[2]!r}, but this run uses rubric "
+                    f"{expected[0]!r} version {expected[1]!r} and model {expected[2]!r}; "
+                    "pass another --out file, or delete this one to grade everything again"
                 )
             completed.counts[scorecard.transcript_id] += 1
         return completed

@@ -52,7 +52,7 @@ def grade_to_jsonl(
     """Grade the files into ``out``, resuming what an earlier run wrote there.
 
     Returns the run totals and the number of files that could not be read. Raises ConfigError
-    when ``out`` holds results of another rubric or model, before any call is graded.
+    when ``out`` contains results of another rubric or model, before any call is graded.
     """
     results = ResultsFile(out)
     completed = results.load_completed(

@@ -1,0 +1,81 @@
+"""Measure the peak memory of the grade command streaming 10,000 transcripts to a .jsonl file.
+
+    .venv/bin/python benchmarks/memory_10k.py [--transcripts 10000] [--model offline]
+        [--strategy criterion|section|rubric]
+
+Writes the transcripts of examples/ again and again, each copy under its own file name, into a
+temporary folder, runs ``winback-grader grade FOLDER --out results.jsonl --format jsonl`` as a
+child process and reads the child's peak resident set size (``ru_maxrss``) from ``wait4``.
+With ``--model offline`` (the default) no server is needed; with an LLM model string a
+loopback server in another process answers each call at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _loopback import LoopbackServer
+from _workload import EXAMPLES
+
+
+def write_copies(folder: Path, count: int) -> None:
+    sources = [p for p in sorted(EXAMPLES.iterdir())
+               if p.is_file() and not p.name.endswith((".meta.json", ".meta.yaml"))]
+    for n in range(count):
+        source = sources[n % len(sources)]
+        shutil.copyfile(source, folder / f"bench-{n:05d}{source.suffix}")
+
+
+def run(
+    folder: Path, out: Path, model: str, strategy: str, env: dict[str, str]
+) -> tuple[int, float, int]:
+    """Run the grade command; return (exit status, wall seconds, peak RSS in KiB)."""
+    command = [str(Path(sys.executable).with_name("winback-grader")), "grade", str(folder),
+               "--model", model, "--strategy", strategy, "--out", str(out), "--format", "jsonl",
+               "--concurrency", "32"]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    return os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transcripts", type=int, default=10_000)
+    parser.add_argument("--model", default="offline")
+    parser.add_argument(
+        "--strategy", default="criterion", choices=["criterion", "section", "rubric"]
+    )
+    arguments = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp) / "calls"
+        folder.mkdir()
+        write_copies(folder, arguments.transcripts)
+        out = Path(temp) / "results.jsonl"
+        env = {**os.environ, "WINBACK_GRADER_CACHE_DIR": str(Path(temp) / "cache"),
+               "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+        if arguments.model == "offline":
+            status, wall, peak = run(folder, out, arguments.model, arguments.strategy, env)
+        else:
+            with LoopbackServer(delay=0.0) as server:
+                env |= {"OPENAI_API_BASE": server.base_url, "OPENAI_API_KEY": "sk-bench"}
+                status, wall, peak = run(folder, out, arguments.model, arguments.strategy, env)
+        lines = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
+
+    print(f"{arguments.transcripts} transcripts, model {arguments.model}, strategy "
+          f"{arguments.strategy}: exit status {status}, "
+          f"{lines} lines written, wall {wall:.1f} s, peak RSS {peak / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
