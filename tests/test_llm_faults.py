@@ -264,3 +264,18 @@ def test_content_filter_finish_is_an_error(openai_server: OpenAIServer, rubric: 
     assert (result.grades[0].error or "").startswith(
         "the provider's content filter stopped the reply"
     )
+
+
+def test_full_budget_reply_counts_as_truncated(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    # llama-cpp-python reports a cut-off tool call with finish_reason "tool_calls".
+    cut = chat_reply(
+        tool_calls=[tool_call("grade_greeting", '{"reasoning": "The agent')], completion_tokens=100
+    )
+    openai_server.script(cut, grade_reply("greeting", 4))
+    result = _grade(openai_server, rubric, max_tokens=100)
+
+    first, second = openai_server.chat_requests()
+    assert first.body["max_tokens"] == 100
+    assert second.body["max_tokens"] == 2048
+    assert tool_messages(second.body) == []
+    assert result.grades[0].score == 4

@@ -243,6 +243,21 @@ def _finish_reason(response: Any) -> str | None:
     return reason if isinstance(reason, str) else None
 
 
+def _is_truncated(response: Any, max_tokens: object) -> bool:
+    """Return whether the reply was cut off at the token limit.
+
+    llama-cpp-python 0.3.36 reports finish_reason "tool_calls" for a tool call cut off at
+    max_tokens, so a reply that used the whole budget also counts as truncated.
+    """
+    if _finish_reason(response) == "length":
+        return True
+    if not isinstance(max_tokens, int):
+        return False
+    usage = getattr(response, "usage", None)
+    completion_tokens = getattr(usage, "completion_tokens", None)
+    return isinstance(completion_tokens, int) and completion_tokens >= max_tokens
+
+
 # -- usage -------------------------------------------------------------------------------------
 
 
@@ -301,7 +316,7 @@ async def send_with_retries(
         backoff_base=backoff_base,
     )
 
-    if _finish_reason(response) == "length":
+    if _is_truncated(response, kwargs.get("max_tokens")):
         # One retry with a larger budget: a grade that does not fit twice will not fit at all.
         previous = kwargs.get("max_tokens")
         larger = max(2 * int(previous or 0), TRUNCATION_MIN_TOKENS)
@@ -313,7 +328,7 @@ async def send_with_retries(
             completion, {**kwargs, "max_tokens": larger}, record=record,
             transient_retries=transient_retries, backoff_base=backoff_base,
         )
-        if _finish_reason(response) == "length":
+        if _is_truncated(response, larger):
             raise TruncatedReplyError(
                 f"the reply was cut off at the token limit twice (last max_tokens={larger}); "
                 "raise max_tokens",
