@@ -381,3 +381,16 @@ def test_grade_inside_running_event_loop(openai_server: OpenAIServer) -> None:
     scorecard = asyncio.run(notebook_cell())
     assert scorecard.total is not None
     assert scorecard.errors == []
+
+
+def test_disk_cache_serves_second_grade(openai_server: OpenAIServer) -> None:
+    openai_server.responder = GradingResponder()
+    options = {"model": "openai/test-model", "api_base": openai_server.base_url, "api_key": "sk-a"}
+    first = grade(CALL, "winback", **options)
+    sent = len(openai_server.chat_requests())
+    second = grade(CALL, "winback", **{**options, "api_key": "sk-b"})
+
+    assert len(openai_server.chat_requests()) == sent
+    assert second.usage.calls == 0
+    assert second.usage.cached_calls == sum(1 for g in second.grades if g.engine == "llm")
+    assert [g.score for g in second.grades] == [g.score for g in first.grades]
