@@ -108,8 +108,8 @@ def test_na_only_where_allowed(openai_server: OpenAIServer, rubric: Rubric) -> N
     assert allowed.grades[0].score is None
 
     openai_server.script(grade_reply("greeting", "na", evidence=[]), grade_reply("greeting", 2))
-    refused = _run(engine(openai_server).grade(CALL, rubric, [rubric.criterion("greeting")]))
-    assert refused.grades[0].score == 2
+    rejected = _run(engine(openai_server).grade(CALL, rubric, [rubric.criterion("greeting")]))
+    assert rejected.grades[0].score == 2
     assert (
         "Input should be 0, 1, 2, 3 or 4"
         in tool_messages(openai_server.chat_requests()[-1].body)[0]

@@ -216,7 +216,7 @@ def test_content_policy_fails_at_once(openai_server: OpenAIServer, rubric: Rubri
 
 
 def test_schema_rejection_500_is_not_retried(openai_server: OpenAIServer, rubric: Rubric) -> None:
-    # llama.cpp's server answers a json_schema response_format with HTTP 500 every time.
+    # llama-cpp-python's server rejects a json_schema response_format with HTTP 500 every time.
     openai_server.script(
         _error(500, "Unsupported param: response_format json_schema"), grade_reply("greeting", 4)
     )

