@@ -394,3 +394,29 @@ def test_disk_cache_serves_second_grade(openai_server: OpenAIServer) -> None:
     assert second.usage.calls == 0
     assert second.usage.cached_calls == sum(1 for g in second.grades if g.engine == "llm")
     assert [g.score for g in second.grades] == [g.score for g in first.grades]
+
+
+@pytest.mark.parametrize("strategy", ["section", "rubric"])
+def test_grouped_strategies_grade_every_criterion(
+    openai_server: OpenAIServer, strategy: str
+) -> None:
+    openai_server.responder = GradingResponder()
+    scorecard = grade(
+        CALL,
+        "winback",
+        model="openai/test-model",
+        api_base=openai_server.base_url,
+        api_key="sk-test",
+        cache=False,
+        strategy=strategy,
+    )
+    llm_sections = [
+        section.id
+        for section in load_rubric("winback").sections
+        if any(c.method == "llm" for c in section.criteria)
+    ]
+    expected_requests = len(llm_sections) if strategy == "section" else 1
+
+    assert len(openai_server.chat_requests()) == expected_requests
+    assert [g.status for g in scorecard.grades] == ["scored"] * len(scorecard.grades)
+    assert scorecard.total is not None
