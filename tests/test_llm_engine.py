@@ -420,3 +420,22 @@ def test_grouped_strategies_grade_every_criterion(
     assert len(openai_server.chat_requests()) == expected_requests
     assert [g.status for g in scorecard.grades] == ["scored"] * len(scorecard.grades)
     assert scorecard.total is not None
+
+
+def test_invalid_cache_entry_is_ignored(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    cache = DictCache()
+    grader = LLMEngine(
+        GraderConfig(model="openai/test-model", api_base=openai_server.base_url, api_key="sk-a"),
+        cache=cache,
+    )
+    criterion = rubric.criterion("greeting")
+    messages = grader._renderer.render_messages(CALL, rubric, [criterion])
+    key = grader.cache_key(messages, criterion_reply_model(criterion))
+    cache.store[key] = {"reply": {"score": 9}}
+    openai_server.script(grade_reply("greeting", 3))
+
+    result = _run(grader.grade(CALL, rubric, [criterion]))
+
+    assert len(openai_server.chat_requests()) == 1
+    assert result.grades[0].score == 3
+    assert cache.store[key]["reply"]["score"] == 3

@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ..config import GraderConfig
 from ..errors import GradingError
@@ -118,13 +118,11 @@ class LLMEngine:
         reply_model = self._reply_model(criteria)
         key = self.cache_key(messages, reply_model)
 
-        cached = self.cache.get(key) if self.cache is not None else None
-        if cached is not None:
-            reply = reply_model.model_validate(cached["reply"])
-            evidence = self._verify(reply, criteria, transcript)
-            usage = Usage(cached_calls=1)
-            grades = self._grades(reply, criteria, evidence, rechecked=False)
-            return EngineResult(grades=grades, usage=usage)
+        cached_reply, cached_rechecked = self._cached(key, reply_model)
+        if cached_reply is not None:
+            evidence = self._verify(cached_reply, criteria, transcript)
+            grades = self._grades(cached_reply, criteria, evidence, rechecked=cached_rechecked)
+            return EngineResult(grades=grades, usage=Usage(cached_calls=1))
 
         try:
             reply = await self._ask(messages, reply_model, record, label)
@@ -156,12 +154,28 @@ class LLMEngine:
             stored = {
                 "reply": reply.model_dump(mode="json", by_alias=True),
                 "usage": record.usage.model_dump(),
+                "rechecked": rechecked,
             }
             self.cache.set(key, stored)
         grades = self._grades(reply, criteria, evidence, rechecked=rechecked)
         return EngineResult(grades=grades, usage=record.usage)
 
     # -- steps ---------------------------------------------------------------------------------
+
+    def _cached(self, key: str, reply_model: type[BaseModel]) -> tuple[BaseModel | None, bool]:
+        """Return the cached reply and whether its quotes were re-asked, or (None, False)."""
+        if self.cache is None:
+            return None, False
+        stored = self.cache.get(key)
+        if stored is None:
+            return None, False
+        try:
+            reply = reply_model.model_validate(stored["reply"])
+        except (KeyError, TypeError, ValidationError) as error:
+            # A damaged entry costs one model call, never the grade.
+            logger.warning("ignoring an invalid cache entry %s: %s", key[:12], error)
+            return None, False
+        return reply, bool(stored.get("rechecked", False))
 
     def _reply_model(self, criteria: Sequence[Criterion]) -> type[BaseModel]:
         if len(criteria) == 1:
