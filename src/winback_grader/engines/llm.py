@@ -6,7 +6,7 @@ up the cache, call the model (transport retries beneath instructor's schema re-a
 evidence quotes and re-ask once for quotes not found, then build the grades.
 
 litellm and instructor are imported when an ``LLMEngine`` is constructed, never when the package
-is imported, because litellm alone takes about a second to import.
+is imported: importing litellm 1.110 alone took 3.0 s of CPU on the 2-core development machine.
 """
 
 from __future__ import annotations
