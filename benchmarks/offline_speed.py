@@ -30,7 +30,7 @@ def build_transcripts(calls: int, turns: int, seed: int = 7) -> list[Transcript]
     """Build ``calls`` transcripts of ``turns`` alternating agent and customer turns."""
     pool: dict[str, list[str]] = {"agent": [], "customer": []}
     # Examples are written to hit many phrases, so this text matches more than a typical call.
-    for path in sorted(EXAMPLES.iterdir()):
+    for path in sorted(EXAMPLES.glob("call-*")):
         if path.name.endswith((".meta.json", ".meta.yaml")):
             continue
         for turn in load_transcript(path).turns:

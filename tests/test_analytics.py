@@ -186,7 +186,7 @@ def test_criteria_by_outcome_largest_gap_first() -> None:
 
 
 def test_examples_roll_up_by_agent() -> None:
-    cards = grade_many(sorted(p for p in EXAMPLES.iterdir() if ".meta." not in p.name))
+    cards = grade_many(sorted(p for p in EXAMPLES.glob("call-*") if ".meta." not in p.name))
     by_id = {scorecard.transcript_id: scorecard for scorecard in cards}
 
     summaries = {summary.key: summary for summary in summarize_by_agent(cards)}
