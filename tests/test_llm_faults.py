@@ -121,7 +121,7 @@ def test_truncated_reply_retried_with_larger_budget(
 
     first, second = openai_server.chat_requests()
     assert first.body["max_tokens"] == 100
-    assert second.body["max_tokens"] == 2048
+    assert second.body["max_tokens"] == 1024
     assert tool_messages(second.body) == []
     assert result.grades[0].score == 4
 
@@ -137,9 +137,10 @@ def test_truncated_twice_is_truncation_error(openai_server: OpenAIServer, rubric
     grade_ = result.grades[0]
     assert grade_.status == "error"
     assert grade_.error == (
-        "the reply was cut off at the token limit twice (last max_tokens=2048); raise max_tokens"
+        "the reply was cut off at the token limit twice (last max_tokens=1024); raise max_tokens"
     )
     assert grade_.raw_reply == '{"reasoning": "The agent'
+    assert result.usage.completion_tokens == 40
 
 
 def test_two_tool_calls_are_an_error(openai_server: OpenAIServer, rubric: Rubric) -> None:
@@ -276,6 +277,6 @@ def test_full_budget_reply_counts_as_truncated(openai_server: OpenAIServer, rubr
 
     first, second = openai_server.chat_requests()
     assert first.body["max_tokens"] == 100
-    assert second.body["max_tokens"] == 2048
+    assert second.body["max_tokens"] == 1024
     assert tool_messages(second.body) == []
     assert result.grades[0].score == 4

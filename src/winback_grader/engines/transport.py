@@ -47,7 +47,7 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 30.0
 """Maximum exponential backoff wait between two attempts, in seconds."""
 
-TRUNCATION_MIN_TOKENS = 2048
+TRUNCATION_MIN_TOKENS = 1024
 """The smallest ``max_tokens`` of the one retry after a reply cut off at the token limit."""
 
 Completion = Callable[..., Awaitable[Any]]
@@ -315,11 +315,13 @@ async def send_with_retries(
         completion, kwargs, record=record, transient_retries=transient_retries,
         backoff_base=backoff_base,
     )
+    prompt_tokens, completion_tokens = _add_usage(record, response)
 
     if _is_truncated(response, kwargs.get("max_tokens")):
-        # One retry with a larger budget: a grade that does not fit twice will not fit at all.
+        # One retry with twice the budget that ran out (the provider's default when max_tokens
+        # is unset): a grade that does not fit twice is reported, not retried again.
         previous = kwargs.get("max_tokens")
-        larger = max(2 * int(previous or 0), TRUNCATION_MIN_TOKENS)
+        larger = max(2 * int(previous or completion_tokens), TRUNCATION_MIN_TOKENS)
         logger.info(
             "model reply truncated at max_tokens=%s (%s); retrying once with max_tokens=%d",
             previous, label, larger,
@@ -328,6 +330,7 @@ async def send_with_retries(
             completion, {**kwargs, "max_tokens": larger}, record=record,
             transient_retries=transient_retries, backoff_base=backoff_base,
         )
+        prompt_tokens, completion_tokens = _add_usage(record, response)
         if _is_truncated(response, larger):
             raise TruncatedReplyError(
                 f"the reply was cut off at the token limit twice (last max_tokens={larger}); "
@@ -335,7 +338,6 @@ async def send_with_retries(
                 raw_reply_text(response),
             )
 
-    prompt_tokens, completion_tokens = _add_usage(record, response)
     logger.info(
         "model call: model=%s %s prompt_tokens=%d completion_tokens=%d latency=%.2fs retries=%d",
         kwargs.get("model"), label, prompt_tokens, completion_tokens,
