@@ -1,4 +1,4 @@
-"""GraderConfig: every grading option in one validated object, read from the environment only here."""
+"""GraderConfig: every grading option in one validated object; the environment is read only here."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from .engines.base import Engine, EngineResult
 from .engines.phrases import OfflineEngine
 from .redaction import redact_transcript
 from .rubric import Criterion, Rubric, load_rubric
-from .scorecard import CriterionGrade, Scorecard, Usage, aggregate
+from .scorecard import CriterionGrade, EngineName, Scorecard, Usage, aggregate
 from .transcript import Transcript, load_transcript
 
 __all__ = [
@@ -129,7 +129,7 @@ async def grade_transcript(
     engines: dict[str, Engine] | None = None,
 ) -> Scorecard:
     """Grade every criterion of the rubric on one transcript and aggregate the Scorecard."""
-    engine_name = "offline" if config.is_offline else "llm"
+    engine_name: EngineName = "offline" if config.is_offline else "llm"
     model = None if config.is_offline else config.model
 
     # Redact before any text can reach a model, a cache or a result.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..rubric import Criterion, Rubric
-from ..scorecard import CriterionGrade, EngineName, Usage
+from ..scorecard import CriterionGrade, Usage
 from ..transcript import Transcript
 
 __all__ = ["Engine", "EngineResult"]
@@ -28,7 +28,8 @@ class Engine(Protocol):
     model failure: such a criterion comes back with ``status="error"``.
     """
 
-    name: EngineName
+    name: str
+    """``"llm"`` or ``"offline"``: the value recorded in ``CriterionGrade.engine``."""
 
     async def grade(
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
