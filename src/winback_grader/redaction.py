@@ -178,28 +178,66 @@ def _replace_announced(match: re.Match[str]) -> str:
     return f"{match['key']}{match['link']}{_placeholder_for(match['key'])}"
 
 
-_TEXT_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    (_EMAIL, "[EMAIL]"),
-    (_SPOKEN_EMAIL, "[EMAIL]"),
-    (_ANNOUNCED, _replace_announced),
-    (_WRITTEN_CARD, _replace_card),
-    (_SSN, "[SSN]"),
-    (_PHONE, "[PHONE]"),
-    (_SPOKEN_RUN, _classify_spoken_run),
-    (_LONG_NUMBER, "[NUMBER]"),
+# Literal fragments, one of which is inside every announced-value keyword above. Most turns
+# contain none of them, so they skip the keyword patterns, which cost the most time.
+_KEYWORD_HINTS = (
+    "social", "ssn", "card", "pass", "pin", "security", "cvv", "cvc", "verification",
+    "account", "acct", "member", "routing", "customer number", "policy",
+    "birth", "dob", "zip", "postal", "post code", "address",
+)  # fmt: skip
+_DIGIT = re.compile(r"\d")
+
+
+def _has_keyword(text: str) -> bool:
+    # Substring tests are several times faster here than one regex alternation.
+    lowered = text.lower()
+    return any(hint in lowered for hint in _KEYWORD_HINTS)
+
+
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+def _has_at_sign(text: str) -> bool:
+    return "@" in text
+
+
+def _has_dot_word(text: str) -> bool:
+    return "dot" in text.lower()
+
+
+def _always(text: str) -> bool:
+    return True
+
+
+_TEXT_RULES: list[
+    tuple[Callable[[str], bool], re.Pattern[str], str | Callable[[re.Match[str]], str]]
+] = [
+    (_has_at_sign, _EMAIL, "[EMAIL]"),
+    (_has_dot_word, _SPOKEN_EMAIL, "[EMAIL]"),
+    (_has_keyword, _ANNOUNCED, _replace_announced),
+    (_has_digit, _WRITTEN_CARD, _replace_card),
+    (_has_digit, _SSN, "[SSN]"),
+    (_has_digit, _PHONE, "[PHONE]"),
+    (_always, _SPOKEN_RUN, _classify_spoken_run),
+    (_has_digit, _LONG_NUMBER, "[NUMBER]"),
 ]
-"""Applied in order: emails and announced values first, so that their digits are not split up."""
+"""Applied in order: emails and announced values first, so that their digits are not split up.
+Each rule's pattern runs only when its cheap precondition holds for the text."""
 
 
 def redact_text(text: str) -> str:
     """Replace personal data in one piece of text with typed placeholders."""
-    for pattern, replacement in _TEXT_RULES:
-        text = pattern.sub(replacement, text)
+    for may_match, pattern, replacement in _TEXT_RULES:
+        if may_match(text):
+            text = pattern.sub(replacement, text)
     return text
 
 
 def _requested_placeholder(question: str) -> str | None:
     """Return the placeholder for the value a turn asks for, or None when it asks for none."""
+    if not _has_keyword(question):
+        return None
     requests = list(_REQUEST.finditer(question))
     if not requests:
         return None
