@@ -201,6 +201,28 @@ def test_section_strategy_sends_section_groups() -> None:
 # -- rate limits and fallbacks through litellm's Router, against the loopback server ------------
 
 
+@pytest.fixture
+def restore_litellm_globals() -> Iterator[None]:
+    """Undo what building a Router adds to litellm's process-wide state.
+
+    litellm 1.110's Router registers its deployments in ``litellm.model_cost`` and its rate-limit
+    check in ``litellm.callbacks``. Left there, they change how later tests' models are priced,
+    which structured-output mode they get and which rate limits apply.
+    """
+    import litellm
+    import litellm.utils
+
+    callbacks = list(litellm.callbacks)
+    model_cost = dict(litellm.model_cost)
+    yield
+    litellm.callbacks = callbacks
+    litellm.model_cost.clear()
+    litellm.model_cost.update(model_cost)
+    # litellm memoises model lookups; the memo would still return the Router's entries.
+    litellm.utils._cached_get_model_info.cache_clear()
+    litellm.utils._cached_get_model_info_helper.cache_clear()
+
+
 def primary_fails(request: Request) -> Reply:
     """Fail every request for the model "primary" with a 500; grade the others."""
     if request.body["model"] == "primary":
@@ -208,6 +230,7 @@ def primary_fails(request: Request) -> Reply:
     return structured_reply(request)
 
 
+@pytest.mark.usefixtures("restore_litellm_globals")
 def test_fallback_model_grades_when_primary_fails() -> None:
     rubric = load_rubric("winback")
     with OpenAIServer(primary_fails) as server:
@@ -222,6 +245,7 @@ def test_fallback_model_grades_when_primary_fails() -> None:
     assert models == {"primary": len(rubric.criteria), "backup": len(rubric.criteria)}
 
 
+@pytest.mark.usefixtures("restore_litellm_globals")
 def test_rpm_limit_stops_requests_before_server() -> None:
     rubric = load_rubric("winback")
     with OpenAIServer(structured_reply) as server:

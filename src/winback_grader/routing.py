@@ -2,6 +2,12 @@
 
 Without ``rpm``, ``tpm`` or ``fallbacks`` the LLM engine calls ``litellm.acompletion`` itself
 and no Router is built.
+
+NOTE: litellm 1.110's Router changes process-wide state when it is built. It adds its rate-limit
+check to ``litellm.callbacks`` and registers its deployments in ``litellm.model_cost``, which
+can change the structured-output mode that ``mode="auto"`` picks for the same model string
+later. Each ``grade()`` call with rpm, tpm or fallbacks builds a new Router, so those
+callbacks pile up over many calls; a batch run builds one.
 """
 
 from __future__ import annotations
