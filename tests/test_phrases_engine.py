@@ -440,15 +440,13 @@ def test_window_after_loop_rejected(tmp_path: Path) -> None:
     assert "window.after links form a loop" in str(caught.value)
 
 
-def test_level_outside_scale_is_error_grade(tmp_path: Path) -> None:
+def test_level_outside_scale_rejected_at_load(tmp_path: Path) -> None:
     indicators = {"signals": [{"id": "offers", "phrases": ["offer"]}], "levels": {5: ["offers"]}}
-    rubric = make_rubric(tmp_path, indicators)
 
-    grade = grade_one(rubric, call(("agent", "An offer."), ("customer", "Ok.")))
+    with pytest.raises(RubricError) as caught:
+        make_rubric(tmp_path, indicators)
 
-    assert grade.status == "error"
-    assert grade.error is not None
-    assert "indicator levels [5] are outside the scale 0..4" in grade.error
+    assert "indicators.levels[5]: indicator score 5 is outside the scale 0..4" in str(caught.value)
 
 
 def test_missing_indicators_is_error_grade(tmp_path: Path) -> None:

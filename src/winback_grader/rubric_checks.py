@@ -1,4 +1,4 @@
-"""Rubric checks that span several fields: unique ids, weights, scales, levels and fail_below.
+"""Rubric checks that span several fields: ids, weights, scales, levels, fail_below, indicators.
 
 The checks read plain data (the dicts and lists of a YAML file, or a model's ``model_dump()``)
 and skip any value of the wrong type, because field validation reports that value already.
@@ -7,6 +7,7 @@ Working on plain data lets ``load_rubric`` report these problems together with t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -90,12 +91,16 @@ def rubric_problems(data: Any) -> list[Problem]:
 
 
 def criterion_problems(criterion: Mapping[str, Any], loc: Loc = ()) -> list[Problem]:
-    """Check a criterion's level keys and fail_below against its scale and ``critical`` flag."""
+    """Check a criterion's levels, indicators and fail_below against its scale and flags."""
     problems: list[Problem] = []
     bounds = scale_bounds(criterion.get("scale"))
     levels = criterion.get("levels")
     if bounds is not None and isinstance(levels, Mapping):
         problems.extend(_level_problems(levels, bounds, (*loc, "levels")))
+
+    indicators = criterion.get("indicators")
+    if isinstance(indicators, Mapping):
+        problems.extend(_indicator_problems(criterion, indicators, bounds, (*loc, "indicators")))
 
     fail_below = criterion.get("fail_below")
     if fail_below is None:
@@ -118,6 +123,69 @@ def criterion_problems(criterion: Mapping[str, Any], loc: Loc = ()) -> list[Prob
                     f"it must be above {low} (else no score could fail) and at most {high}",
                 )
             )
+    return problems
+
+
+def _indicator_problems(
+    criterion: Mapping[str, Any],
+    indicators: Mapping[str, Any],
+    bounds: tuple[int, int, bool] | None,
+    loc: Loc,
+) -> list[Problem]:
+    """Check the scores the phrase indicators give against the scale, N/A rules and patterns."""
+    problems: list[Problem] = []
+    if bounds is not None:
+        low, high, is_binary = bounds
+        scores: list[tuple[Loc, Any]] = []
+        levels = indicators.get("levels")
+        if isinstance(levels, Mapping):
+            for key in levels:
+                word_value = binary_level_key(key) if is_binary else None
+                scores.append(((*loc, "levels", key), key if word_value is None else word_value))
+        scores.append(((*loc, "otherwise"), indicators.get("otherwise")))
+        negatives = indicators.get("negative")
+        if isinstance(negatives, list):
+            for index, negative in enumerate(negatives):
+                if isinstance(negative, Mapping):
+                    scores.append(((*loc, "negative", index, "cap"), negative.get("cap")))
+        for score_loc, score in scores:
+            if _is_int(score) and not low <= score <= high:
+                problems.append(
+                    Problem(
+                        score_loc,
+                        f"indicator score {score!r} is outside the scale {low}..{high}: "
+                        f"use a whole number from {low} to {high}",
+                    )
+                )
+
+    if indicators.get("na_unless") and criterion.get("na_allowed") is not True:
+        problems.append(
+            Problem(
+                (*loc, "na_unless"),
+                "na_unless is set but the criterion does not allow N/A: "
+                "add 'na_allowed: true' to the criterion or remove na_unless",
+            )
+        )
+
+    signals = indicators.get("signals")
+    if isinstance(signals, list):
+        for index, signal in enumerate(signals):
+            patterns = signal.get("patterns") if isinstance(signal, Mapping) else None
+            if not isinstance(patterns, list):
+                continue
+            for pattern_index, pattern in enumerate(patterns):
+                if not isinstance(pattern, str):
+                    continue
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    problems.append(
+                        Problem(
+                            (*loc, "signals", index, "patterns", pattern_index),
+                            f"pattern {pattern!r} is not a valid regular expression ({exc}); "
+                            "fix the pattern or write it as a phrase",
+                        )
+                    )
     return problems
 
 

@@ -127,8 +127,8 @@ def _needs_roles(compiled: _CompiledCriterion) -> bool:
 def _compile_criterion(criterion: Criterion, threshold: float) -> _CompiledCriterion | str:
     """Compile a criterion's indicators, or return why they cannot be used.
 
-    NOTE: load_rubric does not run these checks (levels inside the scale, na_unless with
-    na_allowed, valid patterns), so such a rubric loads and its criteria grade as errors.
+    ``load_rubric`` rejects the same problems up front; these checks guard criteria built in
+    Python with ``model_construct`` or from a dumped rubric that skipped validation.
     """
     indicators = criterion.indicators
     if indicators is None:
