@@ -142,6 +142,8 @@ def rubric() -> Rubric:
 
 
 def test_local_model_grades_real_call(llama_server: str, call: Transcript, rubric: Rubric) -> None:
+    # The server handles one request at a time, so queued requests wait. A 600 s timeout keeps
+    # them from timing out and being sent twice.
     started = time.monotonic()
     scorecard = grade(
         call,
@@ -150,7 +152,7 @@ def test_local_model_grades_real_call(llama_server: str, call: Transcript, rubri
         api_base=llama_server,
         api_key="none",
         cache=False,
-        timeout=180,
+        timeout=600,
         max_tokens=512,
         concurrency=1,
     )
@@ -200,7 +202,7 @@ def test_json_schema_rejection_is_reported(
         api_base=llama_server,
         api_key="none",
         cache=False,
-        timeout=180,
+        timeout=600,
         max_tokens=512,
         mode="json_schema",
         concurrency=1,
