@@ -13,7 +13,7 @@ import pytest
 from grading_responder import GradingResponder
 from openai_server import OpenAIServer
 from test_batch import make_transcript
-from winback_grader import ConfigError, GraderConfig, Rubric, grade_many, load_rubric
+from winback_grader import ConfigError, GraderConfig, Rubric, Turn, grade_many, load_rubric
 from winback_grader.cache import GradeCache, default_cache_dir, open_cache
 
 
@@ -155,3 +155,24 @@ def test_cache_holds_no_api_key(grading_server: OpenAIServer, tmp_path: Path) ->
     stored = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
     assert stored  # the run wrote something
     assert b"sk-secret-cache-test" not in stored
+
+
+def test_cache_holds_redacted_text_only(grading_server: OpenAIServer, tmp_path: Path) -> None:
+    transcript = make_transcript("call-1")
+    email_turn = Turn(
+        speaker="Customer", role="customer", text="Write to jane.doe@example.com please."
+    )
+    transcript = transcript.model_copy(update={"turns": [*transcript.turns, email_turn]})
+
+    grade_many(
+        [transcript], model="openai/test-model", api_base=grading_server.base_url,
+        api_key="sk-test", cache_dir=tmp_path,
+    )
+
+    stored = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    sent = b"".join(request.raw for request in grading_server.chat_requests())
+    # The cache stores replies under hashed keys. A reply can only echo what the prompt sent,
+    # and the prompt was redacted.
+    assert b"The agent's words in the quoted turn" in stored
+    assert b"jane.doe@example.com" not in sent
+    assert b"jane.doe@example.com" not in stored
