@@ -92,7 +92,12 @@ class RunTotals:
 
 
 class CostBudget:
-    """The money spent so far in a run, against the optional ``max_cost_usd`` limit."""
+    """The money spent so far in a run, against the optional ``max_cost_usd`` limit.
+
+    NOTE: calls already in flight when the limit is reached still finish and are paid for, so
+    a run can spend up to ``concurrency - 1`` calls more than the limit. After the limit even
+    calls that the cache could have answered are reported as not graded.
+    """
 
     def __init__(self, limit_usd: float | None) -> None:
         self.limit_usd = limit_usd

@@ -3,7 +3,11 @@
 With ``--out FILE --format jsonl`` each scorecard is appended to FILE as soon as its call is
 graded, and transcripts are read one window at a time, so memory stays bounded however many
 files are given. Started again with the same arguments, the command keeps FILE's complete
-lines, cuts off a half-written last line and grades only the calls FILE does not hold yet.
+lines, cuts off a half-written last line and grades only the calls FILE does not contain yet.
+
+NOTE: a complete line counts as done even when some of its criteria ended in error, so a
+resumed run does not retry them. Delete those lines to grade them again; the cache keeps the
+criteria that were graded.
 """
 
 from __future__ import annotations
