@@ -28,7 +28,7 @@ from .estimate import has_price
 from .grading import build_engines, grade_transcript, resolve_rubric, resolve_transcript, run_sync
 from .results_file import CompletedResults
 from .rubric import Criterion, Rubric
-from .scorecard import CriterionGrade, Scorecard, Usage
+from .scorecard import CriterionGrade, EngineName, Scorecard, Usage
 from .transcript import Transcript
 
 __all__ = ["COST_LIMIT_ERROR", "BatchRun", "RunTotals", "agrade_many", "grade_many"]
@@ -121,6 +121,8 @@ class BoundedEngine:
     def __init__(self, inner: Engine, slots: asyncio.Semaphore, budget: CostBudget) -> None:
         self.inner = inner
         self.name = inner.name
+        # Grades record which engine produced them; this wrapper wraps the LLM engine only.
+        self._grade_engine: EngineName = "llm" if inner.name == "llm" else "offline"
         self._slots = slots
         self._budget = budget
 
@@ -132,8 +134,7 @@ class BoundedEngine:
             # have spent the rest of the budget.
             if self._budget.exhausted:
                 error = f"{COST_LIMIT_ERROR} (max_cost_usd={self._budget.limit_usd})"
-                grades = [CriterionGrade.failed(c, error, engine=self.name) for c in criteria]
-                return EngineResult(grades=grades)
+                return self._failed(criteria, error)
             try:
                 result = await self.inner.grade(transcript, rubric, criteria)
             except Exception as exc:
@@ -144,10 +145,13 @@ class BoundedEngine:
                     self.name, transcript.id, [c.id for c in criteria], exc,
                 )
                 error = f"grading failed: {type(exc).__name__}: {exc}"
-                grades = [CriterionGrade.failed(c, error, engine=self.name) for c in criteria]
-                return EngineResult(grades=grades)
+                return self._failed(criteria, error)
         self._budget.add(result.usage)
         return result
+
+    def _failed(self, criteria: Sequence[Criterion], error: str) -> EngineResult:
+        grades = [CriterionGrade.failed(c, error, engine=self._grade_engine) for c in criteria]
+        return EngineResult(grades=grades)
 
 
 class BatchRun:
