@@ -149,11 +149,15 @@ async def grade_transcript(
 
     engines = engines if engines is not None else build_engines(config)
 
-    # One engine call per criterion group (see plan_calls); the calls run concurrently.
-    calls = [
-        engines[name].grade(transcript, rubric, criteria)
-        for name, criteria in plan_calls(rubric, config)
-    ]
+    # One engine call per criterion group (see plan_calls). The calls run concurrently, at most
+    # config.concurrency at a time, so a local model server is not sent every criterion at once.
+    slots = asyncio.Semaphore(config.concurrency)
+
+    async def call_engine(name: str, criteria: list[Criterion]) -> EngineResult:
+        async with slots:
+            return await engines[name].grade(transcript, rubric, criteria)
+
+    calls = [call_engine(name, criteria) for name, criteria in plan_calls(rubric, config)]
     results: Sequence[EngineResult] = await asyncio.gather(*calls)
 
     grades = [grade for result in results for grade in result.grades]
