@@ -7,7 +7,6 @@ import time
 
 from grading_responder import GradingResponder
 from openai_server import OpenAIServer, Reply, Request
-
 from winback_grader import Transcript, Turn, grade
 
 CALL = Transcript(
