@@ -34,7 +34,11 @@ def openai_server() -> Iterator[OpenAIServer]:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder of real transcripts beside the repository; the test skips when it is absent."""
-    folder = Path(os.environ.get("WINBACK_GRADER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data" / "raw"))
+    folder = Path(
+        os.environ.get("WINBACK_GRADER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data" / "raw")
+    )
     if not folder.is_dir():
-        pytest.skip(f"real data folder {folder} is absent (set WINBACK_GRADER_SHARED_DATA to its path)")
+        pytest.skip(
+            f"real data folder {folder} is absent (set WINBACK_GRADER_SHARED_DATA to its path)"
+        )
     return folder

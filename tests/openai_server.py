@@ -56,7 +56,9 @@ class Reply:
 Responder = Callable[[Request], Reply]
 
 
-def tool_call(name: str, arguments: dict[str, Any] | str, call_id: str = "call_1") -> dict[str, Any]:
+def tool_call(
+    name: str, arguments: dict[str, Any] | str, call_id: str = "call_1"
+) -> dict[str, Any]:
     """Build one entry of an assistant message's ``tool_calls``."""
     text = arguments if isinstance(arguments, str) else json.dumps(arguments)
     return {"id": call_id, "type": "function", "function": {"name": name, "arguments": text}}
@@ -161,7 +163,14 @@ class OpenAIServer:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    self._send(Reply(body={"object": "list", "data": [{"id": "test-model", "object": "model"}]}))
+                    self._send(
+                        Reply(
+                            body={
+                                "object": "list",
+                                "data": [{"id": "test-model", "object": "model"}],
+                            }
+                        )
+                    )
                 else:
                     self._send(Reply(status=404, body={"error": {"message": "not found"}}))
 

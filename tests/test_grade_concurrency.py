@@ -12,9 +12,17 @@ from winback_grader import Transcript, Turn, grade
 CALL = Transcript(
     id="call-1",
     turns=[
-        Turn(speaker="Agent", role="agent", text="Hi, this is Dana from Acme, calling about your plan."),
-        Turn(speaker="Customer", role="customer", text="I left because the price went up too much."),
-        Turn(speaker="Agent", role="agent", text="I understand. I can offer you a lower price today."),
+        Turn(
+            speaker="Agent",
+            role="agent",
+            text="Hi, this is Dana from Acme, calling about your plan.",
+        ),
+        Turn(
+            speaker="Customer", role="customer", text="I left because the price went up too much."
+        ),
+        Turn(
+            speaker="Agent", role="agent", text="I understand. I can offer you a lower price today."
+        ),
         Turn(speaker="Customer", role="customer", text="Okay, that sounds good, let us do that."),
     ],
 )
