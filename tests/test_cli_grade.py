@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from grading_responder import GradingResponder
+from openai_server import OpenAIServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CALL_IDS = ["call-1001", "call-1002", "call-1003", "call-1004", "call-1005", "call-1006"]
@@ -187,3 +189,32 @@ def test_progress_bar_only_for_several_calls() -> None:
     assert "2/2" in several.stderr
     assert single.returncode == 0
     assert single.stderr == ""
+
+
+def test_api_base_option_reaches_server(tmp_path: Path) -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_grade(
+            EXAMPLES / "call-1001.txt",
+            "--model",
+            "openai/test-model",
+            "--api-base",
+            server.base_url,
+            "--no-cache",
+            "--format",
+            "json",
+            extra_env={"OPENAI_API_KEY": "sk-test"},
+        )
+        requests = len(server.chat_requests())
+
+    assert result.returncode == 0, result.stderr
+    cards = json.loads(result.stdout)
+    assert cards[0]["engine"] == "llm"
+    assert cards[0]["model"] == "openai/test-model"
+    assert requests == len(cards[0]["grades"])
+
+
+def test_invalid_timeout_is_usage_error() -> None:
+    result = run_grade(EXAMPLES / "call-1001.txt", "--timeout", "0")
+
+    assert result.returncode == 2
+    assert "invalid option timeout=0.0" in result.stderr

@@ -12,7 +12,7 @@ import io
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import typer
 from rich.console import Console
@@ -50,6 +50,14 @@ def grade_command(
         None,
         "--model",
         help="A litellm model string, or 'offline'. Default: $WINBACK_GRADER_MODEL, else offline.",
+    ),
+    api_base: str | None = typer.Option(
+        None,
+        "--api-base",
+        help="Base URL of an OpenAI-compatible server (vLLM, llama.cpp, Ollama), ending in /v1.",
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Seconds one model call may take. Default: 60."
     ),
     output_format: str = typer.Option(
         "table", "--format", help="Output format: table, json, jsonl or csv."
@@ -100,8 +108,14 @@ def grade_command(
     # Bad usage (rubric, model options, paths that match nothing) stops before any grading.
     try:
         loaded_rubric = resolve_rubric(rubric)
+        # Options left unset keep GraderConfig's defaults.
+        model_options: dict[str, Any] = {"api_base": api_base}
+        if timeout is not None:
+            model_options["timeout"] = timeout
         config = GraderConfig.from_options(
             model,
+            None,
+            **model_options,
             cache=not no_cache,
             cache_dir=cache_dir,
             max_cost_usd=max_cost,
