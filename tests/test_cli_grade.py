@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from grading_responder import GradingResponder
 from openai_server import OpenAIServer
 
