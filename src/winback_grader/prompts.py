@@ -91,6 +91,9 @@ class PromptRenderer:
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
+            # Without this, jinja2 stats each template file on every render to look for edits,
+            # which cost more CPU than rendering. A renderer reads its templates once.
+            auto_reload=False,
         )
 
     def render_messages(

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
@@ -71,6 +72,26 @@ def _quiet_instructor_logger() -> None:
         retry_logger.setLevel(logging.CRITICAL)
 
 
+@dataclass(frozen=True)
+class _ReplySchema:
+    """A reply model prepared once per criterion group, with what each call needs from it."""
+
+    model: type[BaseModel]
+    """The reply model, already wrapped by instructor's ``response_schema``."""
+    json_schema: dict[str, Any]
+    """The reply model's JSON schema with aliases, as the cache key covers it."""
+
+
+# The inputs of criterion_reply_model: a criterion with the same values gets the same model.
+_ReplyModelKey = tuple[tuple[str, str, str, int, int, bool], ...]
+
+
+def _reply_model_key(criteria: Sequence[Criterion]) -> _ReplyModelKey:
+    return tuple(
+        (c.id, c.name, c.scale.kind, c.scale.min, c.scale.max, c.na_allowed) for c in criteria
+    )
+
+
 class LLMEngine:
     """Grades criteria with a judge model reached through litellm.
 
@@ -104,6 +125,10 @@ class LLMEngine:
         }[self.mode]
         self._completion: Completion = completion or litellm.acompletion
         self._renderer = PromptRenderer(config.prompt_dir)
+        # Building a pydantic model and its JSON schema takes milliseconds of CPU, and
+        # instructor 1.17 wraps every model it is given in a new class, so memory grew with
+        # each call. One prepared reply model per criterion group avoids both.
+        self._reply_schemas: dict[_ReplyModelKey, _ReplySchema] = {}
 
     async def grade(
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
@@ -115,8 +140,9 @@ class LLMEngine:
 
         # Render first: a template error is bad input and raises before any model call.
         messages = self._renderer.render_messages(transcript, rubric, criteria)
-        reply_model = self._reply_model(criteria)
-        key = self.cache_key(messages, reply_model)
+        reply_schema = self._reply_schema(criteria)
+        reply_model = reply_schema.model
+        key = self._cache_key(messages, reply_schema.json_schema) if self.cache is not None else ""
 
         cached_reply, cached_rechecked = self._cached(key, reply_model)
         if cached_reply is not None:
@@ -177,10 +203,25 @@ class LLMEngine:
             return None, False
         return reply, bool(stored.get("rechecked", False))
 
-    def _reply_model(self, criteria: Sequence[Criterion]) -> type[BaseModel]:
-        if len(criteria) == 1:
-            return criterion_reply_model(criteria[0])
-        return group_reply_model(criteria)
+    def _reply_schema(self, criteria: Sequence[Criterion]) -> _ReplySchema:
+        """Return the criteria's reply model and schema, built on the first call only."""
+        key = _reply_model_key(criteria)
+        prepared = self._reply_schemas.get(key)
+        if prepared is None:
+            from instructor.v2.core.function_calls import response_schema
+
+            if len(criteria) == 1:
+                model = criterion_reply_model(criteria[0])
+            else:
+                model = group_reply_model(criteria)
+            # instructor 1.17 passes a model that already subclasses its ResponseSchema through
+            # unchanged, and caches the tool schema per class, so neither is rebuilt per call.
+            prepared = _ReplySchema(
+                model=response_schema(model),
+                json_schema=model.model_json_schema(by_alias=True),
+            )
+            self._reply_schemas[key] = prepared
+        return prepared
 
     def _request_options(self) -> dict[str, Any]:
         """Keyword arguments of every request besides model, messages and the schema."""
@@ -317,10 +358,13 @@ class LLMEngine:
         The key covers the model, the rendered messages, the response schema, the sampling
         parameters (temperature, max_tokens, mode) and ``PROMPT_VERSION``.
         """
+        return self._cache_key(messages, reply_model.model_json_schema(by_alias=True))
+
+    def _cache_key(self, messages: list[dict[str, str]], json_schema: dict[str, Any]) -> str:
         payload = {
             "model": self.config.model,
             "messages": messages,
-            "schema": reply_model.model_json_schema(by_alias=True),
+            "schema": json_schema,
             "temperature": self.config.temperature,
             "max_tokens": self.config.max_tokens,
             "mode": self.mode,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -261,16 +261,30 @@ def _is_truncated(response: Any, max_tokens: object) -> bool:
 # -- usage -------------------------------------------------------------------------------------
 
 
-def _add_usage(record: CallRecord, response: Any) -> tuple[int, int]:
+def reply_cost(response: Any) -> float | None:
+    """Return the reply's cost in USD, or None when litellm has no price for the model.
+
+    litellm 1.110 prices every reply once while logging it and stores the figure (None when
+    unpriced) under ``_hidden_params["response_cost"]``, so that figure is reused. Only a reply
+    without it, such as one from a custom ``completion`` callable, is priced here.
+    """
     import litellm
 
+    hidden = getattr(response, "_hidden_params", None)
+    if isinstance(hidden, Mapping) and "response_cost" in hidden:
+        stored = hidden["response_cost"]
+        return float(stored) if isinstance(stored, (int, float)) else None
+    try:
+        return float(litellm.completion_cost(completion_response=response))
+    except Exception:  # litellm raises several types for a model it has no price for
+        return None
+
+
+def _add_usage(record: CallRecord, response: Any) -> tuple[int, int]:
     usage = getattr(response, "usage", None)
     prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
     completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-    try:
-        cost: float | None = float(litellm.completion_cost(completion_response=response))
-    except Exception:  # litellm raises several types for a model it has no price for
-        cost = None
+    cost = reply_cost(response)
     record.usage = record.usage + Usage(
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
