@@ -25,7 +25,14 @@ from .config import GraderConfig
 from .engines.base import Engine, EngineResult
 from .errors import ConfigError
 from .estimate import has_price
-from .grading import build_engines, grade_transcript, resolve_rubric, resolve_transcript, run_sync
+from .grading import (
+    build_engines,
+    close_engines,
+    grade_transcript,
+    resolve_rubric,
+    resolve_transcript,
+    run_sync,
+)
 from .results_file import CompletedResults
 from .rubric import Criterion, Rubric
 from .scorecard import CriterionGrade, EngineName, Scorecard, Usage
@@ -191,6 +198,8 @@ class BatchRun:
         self._budget = CostBudget(config.max_cost_usd)
         self._cache: GradeCache | None = None
         self._engines = engines
+        # Engines that each stream() call built, closed together by close().
+        self._built_engines: list[dict[str, Engine]] = []
         # Transcripts in flight: twice the call slots keeps every slot busy while the next
         # transcripts wait, and bounds memory whatever the input length.
         self.window = max(2 * config.concurrency, 2)
@@ -203,6 +212,7 @@ class BatchRun:
             if not self.config.is_offline:
                 self._cache = open_cache(self.config)
             engines = build_engines(self.config, cache=self._cache)
+            self._built_engines.append(dict(engines))
         # The semaphore is created here, inside the running event loop that will use it.
         slots = asyncio.Semaphore(self.config.concurrency)
         if "llm" in engines:
@@ -257,7 +267,10 @@ class BatchRun:
         return index, scorecard
 
     def close(self) -> None:
-        """Close the cache this run opened."""
+        """Close the engines and the cache this run opened; engines passed in stay open."""
+        for engines in self._built_engines:
+            close_engines(engines)
+        self._built_engines = []
         if self._cache is not None:
             self._cache.close()
             self._cache = None

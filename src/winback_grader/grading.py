@@ -24,6 +24,7 @@ from .transcript import Transcript, load_transcript
 __all__ = [
     "agrade",
     "build_engines",
+    "close_engines",
     "grade",
     "grade_transcript",
     "plan_calls",
@@ -80,17 +81,32 @@ def build_engines(config: GraderConfig, *, cache: GradeCache | None = None) -> d
 
     Without ``cache`` the LLM engine opens the on-disk cache that the config names, unless
     ``config.cache`` is False. A Router from ``routing`` replaces ``litellm.acompletion`` when
-    the config sets rpm, tpm or fallbacks.
+    the config sets rpm, tpm or fallbacks. Pass the engines to ``close_engines`` when done, so
+    that the Router's process-wide registrations in litellm are removed.
     """
     engines: dict[str, Engine] = {"offline": OfflineEngine()}
     if not config.is_offline:
         from .engines.llm import LLMEngine  # imported late: it pulls in litellm
-        from .routing import build_completion
+        from .routing import RouterLease, needs_router
 
         if cache is None:
             cache = open_cache(config)
-        engines["llm"] = LLMEngine(config, cache=cache, completion=build_completion(config))
+        if needs_router(config):
+            lease = RouterLease(config)
+            engines["llm"] = LLMEngine(
+                config, cache=cache, completion=lease.completion, on_close=lease.release
+            )
+        else:
+            engines["llm"] = LLMEngine(config, cache=cache)
     return engines
+
+
+def close_engines(engines: dict[str, Engine]) -> None:
+    """Call ``close()`` on each engine that has one (the LLM engine retires its Router)."""
+    for engine in engines.values():
+        close = getattr(engine, "close", None)
+        if callable(close):
+            close()
 
 
 def engine_for(criterion: Criterion, config: GraderConfig) -> str:
@@ -147,7 +163,9 @@ async def grade_transcript(
             metadata=transcript.metadata,
         )
 
-    engines = engines if engines is not None else build_engines(config)
+    # Engines built here are closed here; a caller that passes engines closes them itself.
+    owned = engines is None
+    used: dict[str, Engine] = engines if engines is not None else build_engines(config)
 
     # One engine call per criterion group (see plan_calls). The calls run concurrently, at most
     # config.concurrency at a time, so a local model server is not sent every criterion at once.
@@ -155,10 +173,14 @@ async def grade_transcript(
 
     async def call_engine(name: str, criteria: list[Criterion]) -> EngineResult:
         async with slots:
-            return await engines[name].grade(transcript, rubric, criteria)
+            return await used[name].grade(transcript, rubric, criteria)
 
     calls = [call_engine(name, criteria) for name, criteria in plan_calls(rubric, config)]
-    results: Sequence[EngineResult] = await asyncio.gather(*calls)
+    try:
+        results: Sequence[EngineResult] = await asyncio.gather(*calls)
+    finally:
+        if owned:
+            close_engines(used)
 
     grades = [grade for result in results for grade in result.grades]
     usage = sum((result.usage for result in results), Usage())

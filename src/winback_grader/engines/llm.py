@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -97,7 +97,8 @@ class LLMEngine:
 
     ``cache`` is None or an object with ``get(key) -> dict | None`` and ``set(key, value)``.
     ``completion`` is None (``litellm.acompletion``) or an async callable with the same
-    signature, such as a litellm Router's ``acompletion``.
+    signature, such as a litellm Router's ``acompletion``. ``on_close`` runs once when
+    ``close()`` is called, for example to retire that Router.
     """
 
     name = "llm"
@@ -109,6 +110,7 @@ class LLMEngine:
         cache: GradeCache | None = None,
         completion: Completion | None = None,
         backoff_base: float = DEFAULT_BACKOFF_BASE,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         litellm = _import_litellm()
         import instructor
@@ -129,6 +131,13 @@ class LLMEngine:
         # instructor 1.17 wraps every model it is given in a new class, so memory grew with
         # each call. One prepared reply model per criterion group avoids both.
         self._reply_schemas: dict[_ReplyModelKey, _ReplySchema] = {}
+        self._on_close = on_close
+
+    def close(self) -> None:
+        """Run ``on_close`` once; the engine can still grade afterwards."""
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
     async def grade(
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
