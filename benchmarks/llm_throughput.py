@@ -9,8 +9,10 @@ bare: 3,000 calls at concurrency 32 with replies after 100 ms, graded by grade_m
     same concurrency; throughput ratio, and client CPU seconds per call
     (``time.process_time`` of this process; the server runs in its own process).
 
-The cache is off, so every criterion is one model call. Both paths are warmed up first, so
-the figures leave out imports and first-call setup.
+The cache is off, so every criterion is one model call. Only transcripts with two speakers
+are used: the grader sends no model call for a one-speaker transcript, so counting those
+would overstate the calls made. Both paths are warmed up first, so the figures leave out
+imports and first-call setup.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ CONCURRENCY = 32
 CRITERIA = 10
 
 
+def gradable_transcripts(count: int) -> list[Transcript]:
+    """Return ``count`` transcripts from examples/ that the grader sends to the model."""
+    transcripts: list[Transcript] = []
+    pool = count
+    while len(transcripts) < count:
+        pool *= 2
+        transcripts = [t for t in example_transcripts(pool) if t.ungradable_reason() is None]
+    return transcripts[:count]
+
+
 def grade_options(base_url: str) -> dict[str, Any]:
     return {"model": MODEL, "api_base": base_url, "api_key": "sk-bench", "cache": False,
             "concurrency": CONCURRENCY}
@@ -50,6 +62,10 @@ async def run_ours(
     errors = sum(len(card.errors) for card in scorecards)
     if errors:
         raise SystemExit(f"{errors} criteria ended in error; the figures would be wrong")
+    sent = sum(card.usage.calls for card in scorecards)
+    expected = len(transcripts) * len(rubric.criteria)
+    if sent != expected:
+        raise SystemExit(f"{sent} model requests sent where {expected} were expected")
     return wall, cpu
 
 
@@ -88,10 +104,10 @@ async def run_bare(requests: list[dict[str, Any]], base_url: str) -> tuple[float
 
 def part_latency() -> None:
     rubric = sized_rubric(CRITERIA)
-    transcripts = example_transcripts(100)
+    transcripts = gradable_transcripts(100)
     calls = len(transcripts) * len(rubric.criteria)
     with LoopbackServer(delay=0.5) as server:
-        asyncio.run(run_ours(example_transcripts(4), rubric, server.base_url))  # warm-up
+        asyncio.run(run_ours(gradable_transcripts(4), rubric, server.base_url))  # warm-up
         wall, cpu = asyncio.run(run_ours(transcripts, rubric, server.base_url))
     ideal = calls * 0.5 / CONCURRENCY
     print(f"latency 500 ms: {calls} calls at concurrency {CONCURRENCY}: wall {wall:.2f} s, "
@@ -100,12 +116,12 @@ def part_latency() -> None:
 
 def part_bare() -> None:
     rubric = sized_rubric(CRITERIA)
-    transcripts = example_transcripts(300)
+    transcripts = gradable_transcripts(300)
     calls = len(transcripts) * len(rubric.criteria)
     requests = bare_requests(transcripts, rubric)
     with LoopbackServer(delay=0.1) as server:
         asyncio.run(run_bare(requests[:64], server.base_url))  # warm-up
-        asyncio.run(run_ours(example_transcripts(4), rubric, server.base_url))
+        asyncio.run(run_ours(gradable_transcripts(4), rubric, server.base_url))
         bare_wall, bare_cpu = asyncio.run(run_bare(requests, server.base_url))
         ours_wall, ours_cpu = asyncio.run(run_ours(transcripts, rubric, server.base_url))
     print(f"latency 100 ms: {calls} calls at concurrency {CONCURRENCY}")
