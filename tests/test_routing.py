@@ -9,6 +9,8 @@ import pytest
 from grading_responder import structured_reply
 from openai_server import OpenAIServer
 from winback_grader import GraderConfig, Transcript, Turn, grade, grade_many, load_rubric
+from winback_grader.engines.llm import LLMEngine
+from winback_grader.grading import build_engines, close_engines
 from winback_grader.routing import RouterLease
 
 
@@ -92,3 +94,24 @@ def test_router_lease_for_each_limit(option: dict[str, Any]) -> None:
     lease.release()
 
     assert litellm_state() == before
+
+
+def test_auto_mode_same_with_rpm() -> None:
+    plain = GraderConfig.from_options("openai/test-model", cache=False)
+    limited = GraderConfig.from_options("openai/test-model", cache=False, rpm=5)
+    plain_engines = build_engines(plain)
+    limited_engines = build_engines(limited)
+    try:
+        plain_engine = plain_engines["llm"]
+        limited_engine = limited_engines["llm"]
+        assert isinstance(plain_engine, LLMEngine)
+        assert isinstance(limited_engine, LLMEngine)
+        plain_mode = plain_engine.mode
+        limited_mode = limited_engine.mode
+    finally:
+        close_engines(plain_engines)
+        close_engines(limited_engines)
+
+    # The Router registers "openai/test-model" in litellm, which would turn tools into json.
+    assert plain_mode == "tools"
+    assert limited_mode == plain_mode

@@ -92,9 +92,14 @@ def build_engines(config: GraderConfig, *, cache: GradeCache | None = None) -> d
         if cache is None:
             cache = open_cache(config)
         if needs_router(config):
+            # The mode is resolved before the Router is built, because the model entries the
+            # Router registers in litellm would change what mode="auto" picks for the model.
+            from .engines.modes import resolve_mode
+
+            routed_config = config.model_copy(update={"mode": resolve_mode(config)})
             lease = RouterLease(config)
             engines["llm"] = LLMEngine(
-                config, cache=cache, completion=lease.completion, on_close=lease.release
+                routed_config, cache=cache, completion=lease.completion, on_close=lease.release
             )
         else:
             engines["llm"] = LLMEngine(config, cache=cache)
