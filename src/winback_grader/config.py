@@ -87,9 +87,19 @@ class GraderConfig(BaseModel):
         if unknown:
             raise ConfigError(_unknown_options_message(unknown, sorted(cls.model_fields)))
         try:
-            return cls(model=model, **options)
+            config = cls(model=model, **options)
         except ValidationError as exc:
             raise ConfigError(_validation_message(exc)) from None
+
+        # A model string litellm cannot route would fail on every criterion's call, so it is
+        # rejected here, before any model call.
+        if not config.is_offline:
+            from .model_check import check_model_string  # imported late: it pulls in litellm
+
+            check_model_string(config.model)
+            for index, fallback in enumerate(config.fallbacks):
+                check_model_string(fallback, f"fallbacks[{index}]")
+        return config
 
 
 def _unknown_options_message(unknown: list[str], known: list[str]) -> str:
