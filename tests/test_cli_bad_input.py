@@ -62,3 +62,30 @@ def test_model_string_without_name() -> None:
     assert "error: invalid model 'openai/': the model name after openai/ is missing" in (
         result.stderr
     )
+
+
+def test_offline_dry_run_skips_litellm() -> None:
+    # litellm fetches its price map over the network at import unless
+    # LITELLM_LOCAL_MODEL_COST_MAP is set, so an offline dry run must not import it at all.
+    script = (
+        "import sys\n"
+        "from winback_grader.cli import main\n"
+        f"sys.argv = ['winback-grader', 'grade', {str(CALL)!r}, '--dry-run']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('litellm imported:', 'litellm' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cli_env(),
+        check=False,
+    )
+
+    assert "dry run: 1 transcript(s), 0 model call(s) to offline" in result.stdout
+    assert "litellm imported: False" in result.stdout
+    assert "model cost map" not in result.stderr

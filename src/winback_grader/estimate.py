@@ -57,13 +57,13 @@ def estimate_run(
     transcripts: Iterable[Transcript | str | os.PathLike[str]], rubric: Rubric, config: GraderConfig
 ) -> RunEstimate:
     """Count the calls and prompt tokens that grading these transcripts would send."""
-    import litellm  # imported late: the package import must stay light
-
     estimate = RunEstimate(model=config.model)
     if config.is_offline:
         estimate.transcripts = sum(1 for _ in transcripts)
         estimate.prompt_cost_usd = 0.0
         return estimate
+
+    litellm = _import_litellm()
 
     renderer = PromptRenderer(config.prompt_dir)
     groups = [criteria for engine, criteria in plan_calls(rubric, config) if engine == "llm"]
@@ -107,8 +107,17 @@ def has_price(model: str) -> bool:
     return _prompt_cost(model, 1000) is not None
 
 
+def _import_litellm() -> Any:
+    # litellm downloads a model price map at import unless LITELLM_LOCAL_MODEL_COST_MAP is set,
+    # and a dry run must send nothing, so the bundled map is used.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm  # imported late: the package import must stay light
+
+    return litellm
+
+
 def _prompt_cost(model: str, prompt_tokens: int) -> float | None:
-    import litellm
+    litellm = _import_litellm()
 
     try:
         prompt_cost, _ = litellm.cost_per_token(
