@@ -41,6 +41,17 @@ def run_grade(*args: str | Path, **extra_env: str) -> subprocess.CompletedProces
     )
 
 
+def test_folder_without_transcripts(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("not a transcript\n", encoding="utf-8")
+
+    result = run_grade(tmp_path)
+
+    assert result.returncode == 2
+    assert f"{tmp_path}: the folder contains no transcript files (.txt, .json" in result.stderr
+    assert "no such file" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_unknown_model_string_sends_nothing(openai_server: OpenAIServer) -> None:
     result = run_grade(
         CALL, "--model", "gpt-nonsense", "--api-base", openai_server.base_url, OPENAI_API_KEY="k"

@@ -127,7 +127,11 @@ def grade_command(
         raise typer.Exit(2) from None
     files, missing = expand_paths(paths)
     for pattern in missing:
-        message = f"error: {pattern}: no such file, folder or glob match"
+        if Path(pattern).is_dir():
+            suffixes = ", ".join(TRANSCRIPT_SUFFIXES)
+            message = f"error: {pattern}: the folder contains no transcript files ({suffixes})"
+        else:
+            message = f"error: {pattern}: no such file, folder or glob match"
         errors.print(message, markup=False, highlight=False)
     if not files:
         errors.print("error: no transcript files to grade", markup=False, highlight=False)
