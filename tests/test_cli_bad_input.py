@@ -52,6 +52,63 @@ def test_folder_without_transcripts(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_out_folder_missing(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "results.json"
+
+    result = run_grade(CALL, "--out", out)
+
+    assert result.returncode == 2
+    expected = f"--out '{out}': the folder '{out.parent}' does not exist; create it first"
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_out_is_a_folder(tmp_path: Path) -> None:
+    result = run_grade(CALL, "--out", tmp_path)
+
+    assert result.returncode == 2
+    example = tmp_path / "results.jsonl"
+    expected = f"--out '{tmp_path}' is a folder; pass a file path such as '{example}'"
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_unwritable_out_prints_to_stdout() -> None:
+    # /proc accepts no new files, even for root, so the write fails after grading.
+    out = Path("/proc/winback-grader-results.csv")
+
+    result = run_grade(CALL, "--out", out)
+
+    assert result.returncode == 2
+    assert f"error: cannot write --out '{out}'" in result.stderr
+    assert "the output follows on stdout" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.startswith("call_id,agent_id,team,outcome,rubric_id")
+    assert "call-1001,ana.rivera" in result.stdout
+
+
+def test_out_extension_sets_format(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+
+    result = run_grade(CALL, "--out", out)
+
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["transcript_id"] == "call-1001"
+
+
+def test_explicit_format_beats_out_extension(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+
+    result = run_grade(CALL, "--out", out, "--format", "csv")
+
+    assert result.returncode == 0, result.stderr
+    assert out.read_text(encoding="utf-8").startswith("call_id,agent_id")
+
+
 def test_unknown_model_string_sends_nothing(openai_server: OpenAIServer) -> None:
     result = run_grade(
         CALL, "--model", "gpt-nonsense", "--api-base", openai_server.base_url, OPENAI_API_KEY="k"
@@ -100,3 +157,67 @@ def test_offline_dry_run_skips_litellm() -> None:
     assert "dry run: 1 transcript(s), 0 model call(s) to offline" in result.stdout
     assert "litellm imported: False" in result.stdout
     assert "model cost map" not in result.stderr
+
+
+class SlowResponder(GradingResponder):
+    """Grades every request, one second late, so a test can interrupt a run between calls."""
+
+    def __call__(self, request: Request) -> Reply:
+        reply = super().__call__(request)
+        reply.delay = 1.0
+        return reply
+
+
+def copy_calls(folder: Path) -> None:
+    for name in ("call-1001", "call-1003", "call-1006"):
+        for source in EXAMPLES.glob(f"{name}.*"):
+            shutil.copy(source, folder / source.name)
+
+
+def wait_for_lines(path: Path, count: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if path.exists() and len(path.read_bytes().splitlines()) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} did not reach {count} line(s) in time")
+
+
+def test_sigint_keeps_graded_calls(tmp_path: Path) -> None:
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    copy_calls(calls)
+    out = tmp_path / "results.jsonl"
+    # One model call per transcript, one at a time, so the interruption lands between calls.
+    args = [*CLI, str(calls), "--model", "openai/test-model", "--strategy", "rubric"]
+    args += ["--concurrency", "1", "--no-cache", "--out", str(out)]
+
+    with OpenAIServer(SlowResponder()) as server:
+        env = cli_env(OPENAI_API_KEY="k", OPENAI_API_BASE=server.base_url)
+        process = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            # A shell starts background jobs with SIGINT ignored; restore the default handler.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        wait_for_lines(out, 1, time.monotonic() + 60)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+
+        assert process.returncode == 130
+        assert f"interrupted: the calls graded so far are kept in '{out}'" in stderr
+        assert "run the same command again to grade the rest" in stderr
+        assert "Traceback" not in stderr
+        kept_lines = len(out.read_text(encoding="utf-8").splitlines())
+        assert 1 <= kept_lines < 3
+
+        rerun = subprocess.run(
+            args, capture_output=True, text=True, timeout=120, env=env, check=False
+        )
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"resuming; {kept_lines} call(s) already graded are kept" in rerun.stderr
+    ids = [json.loads(line)["transcript_id"] for line in out.read_text().splitlines()]
+    assert sorted(ids) == ["call-1001", "call-1003", "call-1006"]

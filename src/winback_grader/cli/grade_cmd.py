@@ -28,6 +28,7 @@ from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
 from . import batch_run
+from .out_path import format_for_out, out_path_problem
 
 __all__ = ["expand_paths", "grade_command", "grade_loaded"]
 
@@ -59,8 +60,11 @@ def grade_command(
     timeout: float | None = typer.Option(
         None, "--timeout", help="Seconds one model call may take. Default: 60."
     ),
-    output_format: str = typer.Option(
-        "table", "--format", help="Output format: table, json, jsonl or csv."
+    output_format: str | None = typer.Option(
+        None,
+        "--format",
+        help="Output format: table, json, jsonl or csv. Default: the one --out's extension "
+        "names (.json, .jsonl, .csv), else table.",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Write the output to this file instead of stdout."
@@ -100,9 +104,14 @@ def grade_command(
 ) -> None:
     """Grade transcripts against a rubric and show the scorecards."""
     errors = Console(stderr=True)
+    output_format = format_for_out(output_format, out)
     if output_format not in FORMATS:
         choices = ", ".join(FORMATS)
         errors.print(f"error: invalid --format {output_format!r}; choose one of: {choices}")
+        raise typer.Exit(2)
+    problem = out_path_problem(out) if out is not None else None
+    if problem is not None:
+        errors.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 
     # Bad usage (rubric, model options, paths that match nothing) stops before any grading.
@@ -169,11 +178,23 @@ def grade_command(
     except WinbackGraderError as exc:  # options that only the batch run checks, such as --max-cost
         errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        hint = "pass --out FILE.jsonl to keep graded calls and resume an interrupted run"
+        errors.print(f"interrupted: no output was written; {hint}", markup=False, soft_wrap=True)
+        raise typer.Exit(130) from None
 
     try:
         _write_output(scorecards, loaded_rubric, output_format, out, explain_call)
     except LookupError as exc:
         errors.print(f"error: {exc.args[0]}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        if out is None:
+            raise
+        # The calls are graded already, so the output goes to stdout instead of being lost.
+        message = f"error: cannot write --out {str(out)!r}: {exc.strerror or exc}"
+        errors.print(f"{message}; the output follows on stdout", markup=False, soft_wrap=True)
+        _write_output(scorecards, loaded_rubric, output_format, None, explain_call)
         raise typer.Exit(2) from None
 
     for card in scorecards:
@@ -200,11 +221,24 @@ def _grade_to_jsonl(
     unreadable: int,
 ) -> int:
     """Stream the scorecards to ``out`` and return the exit status."""
+    # Each scorecard is on disk once graded, so an interrupted or failed run resumes from FILE.
+    resume = f"the calls graded so far are kept in {str(out)!r}; run the same command again"
     try:
         totals, failed_files = batch_run.grade_to_jsonl(files, rubric, config, out, console)
     except WinbackGraderError as exc:
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
+    except OSError as exc:
+        message = (
+            f"error: cannot write --out {str(out)!r}: {exc.strerror or exc}; make it writable "
+            "and run the same command again, which skips the calls already written there"
+        )
+        console.print(message, markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        message = f"interrupted: {resume} to grade the rest"
+        console.print(message, markup=False, highlight=False, soft_wrap=True)
+        return 130
     console.print(totals.summary(), markup=False, highlight=False, soft_wrap=True)
     if unreadable or failed_files:
         return 2
