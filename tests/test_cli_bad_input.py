@@ -52,6 +52,14 @@ def test_folder_without_transcripts(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_one_speaker_row_says_why() -> None:
+    result = run_grade(EXAMPLES / "call-1005.txt")
+
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "call-1005" in line)
+    assert "Not gradable: the transcript has 1 turn(s); grading needs at least 2." in row
+
+
 def test_out_folder_missing(tmp_path: Path) -> None:
     out = tmp_path / "missing" / "results.json"
 

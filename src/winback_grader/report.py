@@ -58,6 +58,10 @@ def calls_table(scorecards: Sequence[Scorecard], rubric: Rubric) -> Table:
         problems = [grade.criterion_id for grade in card.errors]
         if problems:
             weakest = f"errors: {', '.join(problems)}"
+        elif card.grades and all(grade.status == "na" for grade in card.grades):
+            # A row of dashes reads like a failed run, so the row says why nothing was scored.
+            reasons = {grade.reasoning for grade in card.grades}
+            weakest = reasons.pop() if len(reasons) == 1 else "every criterion N/A"
         table.add_row(
             card.transcript_id,
             str(card.metadata.get("agent_id") or "-"),
