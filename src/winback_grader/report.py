@@ -59,7 +59,7 @@ def calls_table(scorecards: Sequence[Scorecard], rubric: Rubric) -> Table:
         if problems:
             weakest = f"errors: {', '.join(problems)}"
         elif card.grades and all(grade.status == "na" for grade in card.grades):
-            # A row of dashes reads like a failed run, so the row says why nothing was scored.
+            # A row of dashes reads like a failed run, so the cell shows why nothing was scored.
             reasons = {grade.reasoning for grade in card.grades}
             weakest = reasons.pop() if len(reasons) == 1 else "every criterion N/A"
         table.add_row(
