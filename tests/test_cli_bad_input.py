@@ -26,8 +26,12 @@ CLI = [sys.executable, "-c", "from winback_grader.cli import main; main()", "gra
 
 
 def cli_env(**extra: str) -> dict[str, str]:
+    return cli_env_from(dict(os.environ), **extra)
+
+
+def cli_env_from(base: dict[str, str], **extra: str) -> dict[str, str]:
     # A wide terminal keeps rich from wrapping the messages the tests search for.
-    return {**os.environ, "COLUMNS": "400", **extra}
+    return {**base, "COLUMNS": "400", **extra}
 
 
 def run_grade(*args: str | Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
@@ -138,6 +142,32 @@ def test_model_string_without_name() -> None:
     assert "error: invalid model 'openai/': the model name after openai/ is missing" in (
         result.stderr
     )
+
+
+def test_missing_openai_key_sends_nothing(openai_server: OpenAIServer) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OPENAI_")}
+    args = [*CLI, str(CALL), "--model", "openai/test-model", "--api-base", openai_server.base_url]
+
+    result = subprocess.run(
+        args, capture_output=True, text=True, timeout=120, env=cli_env_from(env), check=False
+    )
+
+    assert result.returncode == 2
+    assert "error: missing API key for model 'openai/test-model'" in result.stderr
+    assert "such as OPENAI_API_KEY=none" in result.stderr
+    assert openai_server.chat_requests() == []
+
+
+def test_dry_run_needs_no_key() -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("OPENAI_")}
+    args = [*CLI, str(CALL), "--model", "openai/test-model", "--dry-run"]
+
+    result = subprocess.run(
+        args, capture_output=True, text=True, timeout=120, env=cli_env_from(env), check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "dry run: 1 transcript(s), 15 model call(s) to openai/test-model" in result.stdout
 
 
 def test_offline_dry_run_skips_litellm() -> None:

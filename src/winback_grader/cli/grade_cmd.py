@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import io
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from ..batch import RunTotals
 from ..config import GraderConfig
 from ..errors import WinbackGraderError
 from ..grading import resolve_rubric, run_sync
+from ..model_check import check_api_key
 from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
@@ -131,6 +133,10 @@ def grade_command(
             concurrency=concurrency,
             strategy=strategy,
         )
+        # A dry run sends nothing, so it needs no key.
+        if not config.is_offline and not dry_run:
+            has_key = config.api_key is not None
+            check_api_key(config.model, api_key_given=has_key, environ=os.environ)
     except WinbackGraderError as exc:
         errors.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
