@@ -135,6 +135,14 @@ def test_unknown_model_string_sends_nothing(openai_server: OpenAIServer) -> None
     assert openai_server.chat_requests() == []
 
 
+def test_model_variable_named_in_error() -> None:
+    result = run_grade(CALL, WINBACK_GRADER_MODEL="gpt5")
+
+    assert result.returncode == 2
+    expected = "error: invalid $WINBACK_GRADER_MODEL 'gpt5': litellm cannot determine its provider"
+    assert expected in result.stderr
+
+
 def test_model_string_without_name() -> None:
     result = run_grade(CALL, "--model", "openai/")
 

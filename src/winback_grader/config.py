@@ -78,8 +78,11 @@ class GraderConfig(BaseModel):
         ``model=None`` takes ``$WINBACK_GRADER_MODEL``, else ``"offline"``.
         """
         env = os.environ if environ is None else environ
+        # Error messages name where the model string came from, so a stale variable is found.
+        model_source = "model"
         if model is None:
             model = env.get(MODEL_ENV_VAR) or OFFLINE_MODEL
+            model_source = f"${MODEL_ENV_VAR}"
         if options.get("cache_dir") is None and env.get("WINBACK_GRADER_CACHE_DIR"):
             options["cache_dir"] = env["WINBACK_GRADER_CACHE_DIR"]
 
@@ -96,7 +99,7 @@ class GraderConfig(BaseModel):
         if not config.is_offline:
             from .model_check import check_model_string  # imported late: it pulls in litellm
 
-            check_model_string(config.model)
+            check_model_string(config.model, model_source)
             for index, fallback in enumerate(config.fallbacks):
                 check_model_string(fallback, f"fallbacks[{index}]")
         return config
