@@ -99,6 +99,13 @@ def test_training_focus_two_lowest_in_rubric_order() -> None:
     assert training_focus({"greeting": 0.5, "offer": 0.5, "ask": 0.5}) == ["greeting", "offer"]
 
 
+def test_training_focus_skips_full_marks() -> None:
+    means = {"greeting": 1.0, "offer": 0.75, "ask": 1.0}
+
+    assert training_focus(means) == ["offer"]
+    assert training_focus({"greeting": 1.0, "offer": 1.0}) == []
+
+
 def test_summary_per_agent_figures() -> None:
     cards = [
         card(

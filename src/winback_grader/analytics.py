@@ -113,11 +113,14 @@ def criterion_means(scorecards: Sequence[Scorecard]) -> dict[str, float | None]:
 
 
 def training_focus(means: dict[str, float | None], count: int = 2) -> list[str]:
-    """Return the ids of the ``count`` criteria with the lowest mean; ties keep rubric order."""
+    """Return the ids of the ``count`` criteria with the lowest mean; ties keep rubric order.
+
+    Criteria at full marks (mean 1.0) are left out: there is nothing to train on them.
+    """
     scored = [
         (mean, index, criterion_id)
         for index, (criterion_id, mean) in enumerate(means.items())
-        if mean is not None
+        if mean is not None and mean < 1.0
     ]
     scored.sort()
     return [criterion_id for _, _, criterion_id in scored[:count]]
