@@ -72,8 +72,8 @@ def test_other_rubric_version_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         ResultsFile(path).load_completed(rubric_id="winback", rubric_version="2027.01", model=None)
     assert str(caught.value) == (
-        f"{path}: line 1 was graded with rubric 'winback' version '2026.12' and model None, "
-        "but this run uses rubric 'winback' version '2027.01' and model None; "
+        f"{path}: line 1 was graded with rubric 'winback' version '2026.12' and the offline "
+        "engine, but this run uses rubric 'winback' version '2027.01' and the offline engine; "
         "pass another --out file, or delete this one to grade everything again"
     )
 

@@ -80,8 +80,8 @@ class ResultsFile:
             if found != expected:
                 raise ConfigError(
                     f"{self.path}: line {number} was graded with rubric {found[0]!r} version "
-                    f"{found[1]!r} and model {found[2]!r}, but this run uses rubric "
-                    f"{expected[0]!r} version {expected[1]!r} and model {expected[2]!r}; "
+                    f"{found[1]!r} and {_engine_name(found[2])}, but this run uses rubric "
+                    f"{expected[0]!r} version {expected[1]!r} and {_engine_name(expected[2])}; "
                     "pass another --out file, or delete this one to grade everything again"
                 )
             completed.counts[scorecard.transcript_id] += 1
@@ -119,3 +119,8 @@ class ResultsFile:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _engine_name(model: str | None) -> str:
+    # Scorecards of the offline engine store model=None, which reads as a bug in a message.
+    return f"model {model!r}" if model is not None else "the offline engine"
