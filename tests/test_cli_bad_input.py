@@ -64,6 +64,18 @@ def test_one_speaker_row_says_why() -> None:
     assert "Not gradable: the transcript has 1 turn(s); grading needs at least 2." in row
 
 
+def test_jsonl_run_names_bad_file_once(tmp_path: Path) -> None:
+    bad = tmp_path / "empty.txt"
+    bad.write_text("", encoding="utf-8")
+
+    result = run_grade(bad, CALL, "--out", tmp_path / "results.jsonl")
+
+    assert result.returncode == 2
+    assert f"error: {bad}: the transcript is empty" in result.stderr
+    assert f"{bad}: {bad}" not in result.stderr
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 1
+
+
 def test_out_folder_missing(tmp_path: Path) -> None:
     out = tmp_path / "missing" / "results.json"
 

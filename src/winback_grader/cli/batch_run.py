@@ -79,7 +79,9 @@ def grade_to_jsonl(
             # A file that cannot be read is reported and the others are still graded, as the
             # grade command does without --out.
             except (WinbackGraderError, ValueError) as exc:
-                _print(console, f"error: {path}: {exc}")
+                # TranscriptError messages start with the file already; others get it prefixed.
+                message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+                _print(console, f"error: {message}")
                 unreadable += 1
 
     async def run_all() -> RunTotals:
