@@ -64,6 +64,25 @@ def test_one_speaker_row_says_why() -> None:
     assert "Not gradable: the transcript has 1 turn(s); grading needs at least 2." in row
 
 
+def test_results_file_in_graded_folder(tmp_path: Path) -> None:
+    shutil.copy(CALL, tmp_path / CALL.name)
+    shutil.copy(EXAMPLES / "call-1001.meta.json", tmp_path / "call-1001.meta.json")
+    results = tmp_path / "results.json"
+
+    first = run_grade(tmp_path, "--out", results)
+    again = run_grade(tmp_path, "--out", results)
+    without_out = run_grade(tmp_path, "--format", "csv")
+
+    assert first.returncode == 0, first.stderr
+    assert again.returncode == 0, again.stderr
+    assert [card["transcript_id"] for card in json.loads(results.read_text())] == ["call-1001"]
+    assert without_out.returncode == 2
+    expected = f"{results}: this is a winback-grader results file (scorecards), not a transcript"
+    assert expected in without_out.stderr
+    assert "write --out files outside the folders you grade" in without_out.stderr
+    assert "call-1001,ana.rivera" in without_out.stdout
+
+
 def test_jsonl_run_names_bad_file_once(tmp_path: Path) -> None:
     bad = tmp_path / "empty.txt"
     bad.write_text("", encoding="utf-8")

@@ -141,6 +141,9 @@ def grade_command(
         errors.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     files, missing = expand_paths(paths)
+    if out is not None:
+        # A results file written into a graded folder is output, not a call to grade again.
+        files = [file for file in files if file.resolve() != out.resolve()]
     for pattern in missing:
         if Path(pattern).is_dir():
             suffixes = ", ".join(TRANSCRIPT_SUFFIXES)

@@ -70,9 +70,22 @@ def looks_like_json_turns(data: Any) -> bool:
     )
 
 
+def _is_scorecard_output(data: Any) -> bool:
+    # `grade --format json` writes a list of scorecards; saved beside the calls, a later
+    # `grade FOLDER` would otherwise report it as JSON turns with missing fields.
+    first = data[0] if isinstance(data, list) and data else data
+    return isinstance(first, dict) and "transcript_id" in first and "grades" in first
+
+
 def read_json_turns(text: str) -> ReadResult:
     """Read a list of turns; a ``role`` key beside ``speaker`` sets that speaker's role."""
-    document = validate_model(_Document, _unwrap(parse_json(text)), "JSON turns")
+    data = parse_json(text)
+    if _is_scorecard_output(data):
+        raise ReaderError(
+            "this is a winback-grader results file (scorecards), not a transcript; "
+            "write --out files outside the folders you grade"
+        )
+    document = validate_model(_Document, _unwrap(data), "JSON turns")
     result = ReadResult(fragments=[], metadata=dict(document.metadata))
     for turn in document.turns:
         speaker = str(turn.speaker) if turn.speaker is not None else (turn.role or UNKNOWN_SPEAKER)
