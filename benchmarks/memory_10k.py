@@ -1,13 +1,15 @@
 """Measure the peak memory of the grade command streaming 10,000 transcripts to a .jsonl file.
 
     .venv/bin/python benchmarks/memory_10k.py [--transcripts 10000] [--model offline]
-        [--strategy criterion|section|rubric]
+        [--strategy criterion|section|rubric] [--no-cache]
 
 Writes the transcripts of examples/ again and again, each copy under its own file name, into a
 temporary folder, runs ``winback-grader grade FOLDER --out results.jsonl --format jsonl`` as a
 child process and reads the child's peak resident set size (``ru_maxrss``) from ``wait4``.
 With ``--model offline`` (the default) no server is needed; with an LLM model string a
-loopback server in another process answers each call at once.
+loopback server in another process answers each call at once. The copies repeat the same few
+calls, so with the cache on every call after the first copies is a cache hit. ``--no-cache``
+sends every call to the server.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ def write_copies(folder: Path, count: int) -> None:
 
 
 def run(
-    folder: Path, out: Path, model: str, strategy: str, env: dict[str, str]
+    folder: Path, out: Path, model: str, strategy: str, env: dict[str, str], cache: bool
 ) -> tuple[int, float, int]:
     """Run the grade command; return (exit status, wall seconds, peak RSS in KiB)."""
     command = [str(Path(sys.executable).with_name("winback-grader")), "grade", str(folder),
                "--model", model, "--strategy", strategy, "--out", str(out), "--format", "jsonl",
                "--concurrency", "32"]
+    if not cache:
+        command.append("--no-cache")
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
@@ -55,7 +59,9 @@ def main() -> None:
     parser.add_argument(
         "--strategy", default="criterion", choices=["criterion", "section", "rubric"]
     )
+    parser.add_argument("--no-cache", action="store_true", help="grade without the cache")
     arguments = parser.parse_args()
+    cache = not arguments.no_cache
 
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp) / "calls"
@@ -65,15 +71,17 @@ def main() -> None:
         env = {**os.environ, "WINBACK_GRADER_CACHE_DIR": str(Path(temp) / "cache"),
                "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
         if arguments.model == "offline":
-            status, wall, peak = run(folder, out, arguments.model, arguments.strategy, env)
+            status, wall, peak = run(folder, out, arguments.model, arguments.strategy, env, cache)
         else:
             with LoopbackServer(delay=0.0) as server:
                 env |= {"OPENAI_API_BASE": server.base_url, "OPENAI_API_KEY": "sk-bench"}
-                status, wall, peak = run(folder, out, arguments.model, arguments.strategy, env)
+                status, wall, peak = run(
+                    folder, out, arguments.model, arguments.strategy, env, cache
+                )
         lines = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
 
     print(f"{arguments.transcripts} transcripts, model {arguments.model}, strategy "
-          f"{arguments.strategy}: exit status {status}, "
+          f"{arguments.strategy}, cache {'on' if cache else 'off'}: exit status {status}, "
           f"{lines} lines written, wall {wall:.1f} s, peak RSS {peak / 1024:.0f} MiB")
 
 
