@@ -182,6 +182,21 @@ def test_auth_error_fails_at_once(openai_server: OpenAIServer, rubric: Rubric) -
     assert "sk-test-secret-123" not in error
 
 
+def test_missing_api_key_fails_at_once(
+    openai_server: OpenAIServer, rubric: Rubric, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    result = _grade(openai_server, rubric, api_key=None)
+
+    assert openai_server.chat_requests() == []
+    assert result.usage.calls == 1
+    error = result.grades[0].error
+    assert error is not None
+    assert error.startswith("authentication failed for model 'openai/test-model'")
+    assert "Missing credentials" in error
+    assert "check the API key" in error
+
+
 def test_context_overflow_fails_at_once(openai_server: OpenAIServer, rubric: Rubric) -> None:
     message = (
         "This model's maximum context length is 8192 tokens. "

@@ -110,6 +110,16 @@ def is_schema_rejection(error: BaseException) -> bool:
     return any(word in text for word in _SCHEMA_REJECTION_WORDS)
 
 
+def is_missing_credentials(error: BaseException) -> bool:
+    """Return whether the provider SDK found no API key before sending anything.
+
+    openai 1.x raises this on the client side, and litellm 1.110 wraps it as an
+    InternalServerError (status 500), which would otherwise look transient.
+    """
+    text = str(error).lower()
+    return "missing credentials" in text or "api_key client option must be set" in text
+
+
 def is_content_policy_refusal(error: BaseException) -> bool:
     """Return whether the provider rejected the request under its content policy."""
     from litellm import exceptions as provider_errors
@@ -124,7 +134,7 @@ def is_transient(error: BaseException) -> bool:
     """Return whether a failed request may succeed when sent again (429, 5xx, timeout, reset)."""
     from litellm import exceptions as provider_errors
 
-    if is_schema_rejection(error):
+    if is_schema_rejection(error) or is_missing_credentials(error):
         return False
     if isinstance(
         error,
@@ -166,7 +176,7 @@ def describe_failure(error: BaseException, model: str) -> str:
     from litellm import exceptions as provider_errors
 
     detail = _first_line(str(error))
-    if isinstance(error, provider_errors.AuthenticationError):
+    if isinstance(error, provider_errors.AuthenticationError) or is_missing_credentials(error):
         return (
             f"authentication failed for model {model!r}: {detail}; check the API key "
             "(api_key= or the provider's environment variable)"
