@@ -206,8 +206,14 @@ def _has_dot_word(text: str) -> bool:
     return "dot" in text.lower()
 
 
-def _always(text: str) -> bool:
-    return True
+def _may_have_spoken_run(text: str) -> bool:
+    # Substring counts over-count digit words ("one" in "someone"), never under-count them,
+    # so a text below 7 cannot hold a run of 7 digit tokens.
+    lowered = text.lower()
+    count = len(_DIGIT.findall(lowered))
+    for word in _DIGIT_WORDS:
+        count += lowered.count(word)
+    return count >= 7
 
 
 _TEXT_RULES: list[
@@ -219,7 +225,7 @@ _TEXT_RULES: list[
     (_has_digit, _WRITTEN_CARD, _replace_card),
     (_has_digit, _SSN, "[SSN]"),
     (_has_digit, _PHONE, "[PHONE]"),
-    (_always, _SPOKEN_RUN, _classify_spoken_run),
+    (_may_have_spoken_run, _SPOKEN_RUN, _classify_spoken_run),
     (_has_digit, _LONG_NUMBER, "[NUMBER]"),
 ]
 """Applied in order: emails and announced values first, so that their digits are not split up.
@@ -260,16 +266,18 @@ def _redact_answer(answer: str, placeholder: str) -> str:
 def _redact_turns(turns: list[Turn]) -> tuple[list[Turn], Counter[str]]:
     counts: Counter[str] = Counter()
     redacted: list[Turn] = []
-    for index, turn in enumerate(turns):
+    previous: Turn | None = None
+    for turn in turns:
         text = turn.text
-        previous = turns[index - 1] if index > 0 else None
         if previous is not None and previous.speaker != turn.speaker:
             placeholder = _requested_placeholder(previous.text)
             if placeholder is not None:
                 text = _redact_answer(text, placeholder)
         text = redact_text(text)
-        counts.update(_PLACEHOLDER.findall(text))
+        if "[" in text:
+            counts.update(_PLACEHOLDER.findall(text))
         redacted.append(turn if text == turn.text else turn.model_copy(update={"text": text}))
+        previous = turn
     return redacted, counts
 
 
