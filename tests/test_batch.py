@@ -175,11 +175,14 @@ def test_plan_calls_groups_by_strategy(strategy: str, llm_calls: int) -> None:
     assert graded == sorted(criterion.id for criterion in rubric.criteria)
 
 
-def test_plan_calls_offline_is_one_per_criterion() -> None:
+def test_plan_calls_offline_is_one_call() -> None:
     rubric = load_rubric("winback")
-    calls = plan_calls(rubric, GraderConfig(strategy="rubric"))
-    assert len(calls) == len(rubric.criteria)
-    assert {name for name, _ in calls} == {"offline"}
+
+    calls = plan_calls(rubric, GraderConfig(strategy="criterion"))
+
+    assert len(calls) == 1
+    assert calls[0][0] == "offline"
+    assert [criterion.id for criterion in calls[0][1]] == [c.id for c in rubric.criteria]
 
 
 def test_section_strategy_sends_section_groups() -> None:

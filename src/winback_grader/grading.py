@@ -124,21 +124,25 @@ def engine_for(criterion: Criterion, config: GraderConfig) -> str:
 def plan_calls(rubric: Rubric, config: GraderConfig) -> list[tuple[str, list[Criterion]]]:
     """Split the rubric's criteria into engine calls: ``(engine name, criteria of one call)``.
 
-    The offline engine gets one call per criterion. The LLM engine's criteria are grouped by
+    The offline engine gets one call for all its criteria: it sends nothing anywhere, so
+    splitting would only add task overhead. The LLM engine's criteria are grouped by
     ``config.strategy``: one per call, one section's per call, or the whole rubric's in one.
     """
     calls: list[tuple[str, list[Criterion]]] = []
+    offline_criteria: list[Criterion] = []
     llm_groups: dict[str, list[Criterion]] = {}
     for section in rubric.sections:
         for criterion in section.criteria:
             if engine_for(criterion, config) == "offline":
-                calls.append(("offline", [criterion]))
+                offline_criteria.append(criterion)
             elif config.strategy == "criterion":
                 calls.append(("llm", [criterion]))
             else:
                 group = section.id if config.strategy == "section" else rubric.id
                 llm_groups.setdefault(group, []).append(criterion)
     calls.extend(("llm", criteria) for criteria in llm_groups.values())
+    if offline_criteria:
+        calls.append(("offline", offline_criteria))
     return calls
 
 
