@@ -234,16 +234,22 @@ Each rule's pattern runs only when its cheap precondition holds for the text."""
 
 def redact_text(text: str) -> str:
     """Replace personal data in one piece of text with typed placeholders."""
+    return _apply_rules(text, _has_keyword(text))
+
+
+def _apply_rules(text: str, mentions_keyword: bool) -> str:
+    # ``mentions_keyword`` is the keyword test of the turn before any replacement. What is
+    # replaced before the keyword rule runs ([EMAIL], or a whole answer turned into one
+    # placeholder) cannot form a "keyword is value" phrase, so that test still decides.
     for may_match, pattern, replacement in _TEXT_RULES:
-        if may_match(text):
+        applies = mentions_keyword if may_match is _has_keyword else may_match(text)
+        if applies:
             text = pattern.sub(replacement, text)
     return text
 
 
 def _requested_placeholder(question: str) -> str | None:
     """Return the placeholder for the value a turn asks for, or None when it asks for none."""
-    if not _has_keyword(question):
-        return None
     requests = list(_REQUEST.finditer(question))
     if not requests:
         return None
@@ -267,17 +273,21 @@ def _redact_turns(turns: list[Turn]) -> tuple[list[Turn], Counter[str]]:
     counts: Counter[str] = Counter()
     redacted: list[Turn] = []
     previous: Turn | None = None
+    previous_mentions_keyword = False
     for turn in turns:
         text = turn.text
-        if previous is not None and previous.speaker != turn.speaker:
+        mentions_keyword = _has_keyword(text)
+        # Only a turn that names a keyword can request a value from the next speaker.
+        if previous is not None and previous_mentions_keyword and previous.speaker != turn.speaker:
             placeholder = _requested_placeholder(previous.text)
             if placeholder is not None:
                 text = _redact_answer(text, placeholder)
-        text = redact_text(text)
+        text = _apply_rules(text, mentions_keyword)
         if "[" in text:
             counts.update(_PLACEHOLDER.findall(text))
         redacted.append(turn if text == turn.text else turn.model_copy(update={"text": text}))
         previous = turn
+        previous_mentions_keyword = mentions_keyword
     return redacted, counts
 
 
