@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-# litellm downloads its model price map on import unless told to use the bundled copy; tests
-# must never reach the network.
+# litellm downloads its model price map on import unless LITELLM_LOCAL_MODEL_COST_MAP selects
+# the bundled copy, and tests must never reach the network.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from openai_server import OpenAIServer

@@ -34,7 +34,7 @@ class ConfigError(WinbackGraderError, ValueError):
 class RubricError(WinbackGraderError, ValueError):
     """A rubric file or rubric name is invalid.
 
-    ``problems`` holds one line per problem, each naming the file, the path inside it,
+    ``problems`` contains one line per problem, each naming the file, the path inside it,
     the line, the bad value and what is allowed; ``str()`` joins them.
     """
 

@@ -111,7 +111,7 @@ class FewShotExample(_Strict):
     score: int | Literal["na"]
     """The score the excerpt deserves, or ``"na"``."""
     reasoning: str
-    """Why the excerpt deserves that score."""
+    """The reason the excerpt deserves that score."""
 
 
 class Criterion(_Strict):
@@ -122,7 +122,7 @@ class Criterion(_Strict):
     name: str
     """Short human-readable name."""
     description: str
-    """What the criterion checks, in a sentence or two."""
+    """The behaviour the criterion checks, in a sentence or two."""
     weight: float = Field(default=1.0, ge=0)
     """Relative weight within the section (or the rubric, when sections have no weight)."""
     scale: Annotated[Scale, WithJsonSchema(_SCALE_SCHEMA)]
@@ -194,7 +194,7 @@ class Section(_Strict):
     name: str
     """Short human-readable name."""
     description: str | None = None
-    """What the section covers."""
+    """The part of the call the section covers."""
     weight: float | None = Field(default=None, ge=0)
     """Weight of the section in the total; when every section omits it, criterion weights apply."""
     criteria: list[Criterion] = Field(min_length=1)
@@ -211,11 +211,11 @@ class Rubric(_Strict):
     name: str = ""
     """Human-readable name."""
     description: str | None = None
-    """What the rubric is for."""
+    """The purpose of the rubric."""
     pass_threshold: float = Field(default=80, ge=0, le=100)
     """The total (0..100) a call needs to pass."""
     auto_fail: AutoFailPolicy = "zero_total"
-    """What a failed critical criterion does to the total."""
+    """The effect of a failed critical criterion on the total."""
     sections: list[Section] = Field(min_length=1)
     """The sections, in order."""
 

@@ -39,7 +39,7 @@ class Evidence(BaseModel):
     """One quote from the transcript that a grade rests on."""
 
     quote: str
-    """The text as it stands in the transcript (after verification), or as the model gave it."""
+    """The quoted text: as it is in the transcript once verified, else as the model gave it."""
     turn_index: int | None = None
     """Index into ``Transcript.turns``; None when the quote was not found."""
     speaker: str | None = None
@@ -95,13 +95,13 @@ class CriterionGrade(BaseModel):
     normalized: float | None = None
     """The score mapped to 0..1; None unless scored."""
     reasoning: str = ""
-    """Why the grade was given."""
+    """The reason for the grade."""
     evidence: list[Evidence] = Field(default_factory=list)
     """The quotes the grade rests on."""
     error: str | None = None
-    """What went wrong, when the status is ``"error"``."""
+    """The cause of the failure, when the status is ``"error"``."""
     engine: EngineName = "offline"
-    """What produced the grade: the LLM engine or the offline phrase engine."""
+    """The engine that produced the grade: the LLM engine or the offline phrase engine."""
     raw_reply: str | None = None
     """The model's last raw reply, kept when grading failed so it can be inspected."""
 
