@@ -100,6 +100,12 @@ def _no_responder(request: Request) -> Reply:
     return Reply(status=500, body={"error": {"message": f"no scripted reply for {request.path}"}})
 
 
+class _Listener(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5. A client that opens 32 connections at once
+    # then has some SYNs dropped, and the kernel resends them after one second.
+    request_queue_size = 128
+
+
 class OpenAIServer:
     """A threaded OpenAI-compatible server on a free port of 127.0.0.1."""
 
@@ -108,7 +114,7 @@ class OpenAIServer:
         self.requests: list[Request] = []
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _Listener(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -157,6 +163,9 @@ class OpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body go out in two writes. With Nagle's algorithm on, the
+            # body waited for the client's delayed ACK, adding about 40 ms to every reply.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
                 return
