@@ -232,7 +232,9 @@ def test_cache_hit_makes_no_call(openai_server: OpenAIServer, rubric: Rubric) ->
     openai_server.script(grade_reply("greeting", 4))
     first = _run(LLMEngine(config, cache=cache).grade(CALL, rubric, [rubric.criterion("greeting")]))
 
-    other_key = config.model_copy(update={"api_key": "sk-two"})
+    other_key = GraderConfig(
+        model="openai/test-model", api_base=openai_server.base_url, api_key="sk-two"
+    )
     second = _run(
         LLMEngine(other_key, cache=cache).grade(CALL, rubric, [rubric.criterion("greeting")])
     )

@@ -1,4 +1,4 @@
-"""Fault injection: transient errors are retried beneath instructor, fatal ones fail at once."""
+"""Fault injection: transient errors are retried beneath schema re-asks; fatal ones fail at once."""
 
 from __future__ import annotations
 
@@ -295,3 +295,17 @@ def test_full_budget_reply_counts_as_truncated(openai_server: OpenAIServer, rubr
     assert second.body["max_tokens"] == 1024
     assert tool_messages(second.body) == []
     assert result.grades[0].score == 4
+
+
+def test_refusal_is_an_error_without_reask(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    refusal = chat_reply(tool_calls=[tool_call("greeting", {"score": 4})])
+    refusal.body["choices"][0]["message"]["refusal"] = "I can't help with grading this call."
+    openai_server.script(refusal)
+    result = _grade(openai_server, rubric)
+
+    grade_ = result.grades[0]
+    assert grade_.status == "error"
+    assert grade_.error is not None
+    assert "the model's reply could not be used" in grade_.error
+    assert "I can't help with grading this call." in grade_.error
+    assert len(openai_server.chat_requests()) == 1

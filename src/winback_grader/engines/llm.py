@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,10 +37,10 @@ from .response_models import (
     criterion_reply_model,
     group_reply_model,
 )
+from .structured import ReplyFormat, reply_parse_errors
 from .transport import (
     CallRecord,
     Completion,
-    TruncatedReplyError,
     UnusableReplyError,
     raw_reply_text,
     send_with_retries,
@@ -64,20 +64,12 @@ def _import_litellm() -> Any:
     return litellm
 
 
-def _quiet_instructor_logger() -> None:
-    # instructor logs every failed attempt at ERROR, and this engine logs its own line per request.
-    # The level is set only when the application left it unset, and no handler is installed.
-    retry_logger = logging.getLogger("instructor.v2.retry")
-    if retry_logger.level == logging.NOTSET:
-        retry_logger.setLevel(logging.CRITICAL)
-
-
 @dataclass(frozen=True)
 class _ReplySchema:
     """A reply model prepared once per criterion group, with what each call needs from it."""
 
-    model: type[BaseModel]
-    """The reply model, already wrapped by instructor's ``response_schema``."""
+    format: ReplyFormat
+    """The reply model and its schema keywords for the engine's mode."""
     json_schema: dict[str, Any]
     """The reply model's JSON schema with aliases, as the cache key covers it."""
 
@@ -113,23 +105,18 @@ class LLMEngine:
         on_close: Callable[[], None] | None = None,
     ) -> None:
         litellm = _import_litellm()
-        import instructor
-
-        _quiet_instructor_logger()
         self.config = config
         self.cache = cache
         self.backoff_base = backoff_base
         self.mode = resolve_mode(config)
-        self._instructor_mode = {
-            "tools": instructor.Mode.TOOLS,
-            "json_schema": instructor.Mode.JSON_SCHEMA,
-            "json": instructor.Mode.JSON,
-        }[self.mode]
         self._completion: Completion = completion or litellm.acompletion
+        self._options = self._request_options()
+        self._parse_errors = reply_parse_errors()
         self._renderer = PromptRenderer(config.prompt_dir)
-        # Building a pydantic model and its JSON schema takes milliseconds of CPU, and
-        # instructor 1.17 wraps every model it is given in a new class, so memory grew with
-        # each call. One prepared reply model per criterion group avoids both.
+        # Building a pydantic model, its JSON schema and the request's schema keywords takes
+        # milliseconds of CPU, and instructor 1.17 wraps every model it is given in a new
+        # class, so memory grew with each call. One prepared reply per criterion group avoids
+        # both.
         self._reply_schemas: dict[_ReplyModelKey, _ReplySchema] = {}
         self._on_close = on_close
 
@@ -150,22 +137,20 @@ class LLMEngine:
         # Render first: a template error is bad input and raises before any model call.
         messages = self._renderer.render_messages(transcript, rubric, criteria)
         reply_schema = self._reply_schema(criteria)
-        reply_model = reply_schema.model
+        reply_format = reply_schema.format
         key = self._cache_key(messages, reply_schema.json_schema) if self.cache is not None else ""
 
-        cached_reply, cached_rechecked = self._cached(key, reply_model)
+        cached_reply, cached_rechecked = self._cached(key, reply_format.model)
         if cached_reply is not None:
             evidence = self._verify(cached_reply, criteria, transcript)
             grades = self._grades(cached_reply, criteria, evidence, rechecked=cached_rechecked)
             return EngineResult(grades=grades, usage=Usage(cached_calls=1))
 
         try:
-            reply = await self._ask(messages, reply_model, record, label)
+            reply = await self._ask(messages, reply_format, record, label)
         except GradingError as error:
             raw = getattr(error, "raw_reply", None)
             return self._failed(criteria, str(error), raw, record)
-        except _InstructorFailure as failure:
-            return self._failed(criteria, failure.message, failure.raw_reply, record)
 
         # Verify the quotes; re-ask once, listing the ones not found.
         evidence = self._verify(reply, criteria, transcript)
@@ -179,9 +164,9 @@ class LLMEngine:
                 {"role": "user", "content": _missing_quotes_message(missing)},
             ]
             try:
-                reply = await self._ask(reask, reply_model, record, label + " (quote re-ask)")
+                reply = await self._ask(reask, reply_format, record, label + " (quote re-ask)")
                 evidence = self._verify(reply, criteria, transcript)
-            except (GradingError, _InstructorFailure) as error:
+            except GradingError as error:
                 # Keep the first reply, with its quotes marked unverified.
                 logger.warning("quote re-ask failed (%s): %s", label, error)
 
@@ -226,7 +211,7 @@ class LLMEngine:
             # instructor 1.17 passes a model that already subclasses its ResponseSchema through
             # unchanged, and caches the tool schema per class, so neither is rebuilt per call.
             prepared = _ReplySchema(
-                model=response_schema(model),
+                format=ReplyFormat.prepare(response_schema(model), self.mode),
                 json_schema=model.model_json_schema(by_alias=True),
             )
             self._reply_schemas[key] = prepared
@@ -257,37 +242,42 @@ class LLMEngine:
     async def _ask(
         self,
         messages: list[dict[str, str]],
-        reply_model: type[BaseModel],
+        reply_format: ReplyFormat,
         record: CallRecord,
         label: str,
     ) -> BaseModel:
-        import instructor
-        from instructor.core import InstructorRetryException
+        """Send the messages and return the validated reply, re-asking when it does not fit.
 
-        options = self._request_options()
-
-        async def send(*args: Any, **kwargs: Any) -> Any:
-            # instructor passes model, messages and the schema; the transport adds the rest.
-            request = {**options, **kwargs}
-            return await send_with_retries(
+        instructor's mode handler parses the reply and writes each re-ask; up to
+        ``config.max_retries`` re-asks are sent. Transport failures raise GradingError.
+        """
+        request = {**self._options, **reply_format.request(messages)}
+        attempts = self.config.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            response = await send_with_retries(
                 self._completion, request, record=record,
                 transient_retries=self.config.transient_retries,
                 backoff_base=self.backoff_base, label=label,
             )
-
-        client = instructor.from_litellm(send, mode=self._instructor_mode, async_client=True)
-        try:
-            reply, _ = await client.chat.completions.create_with_completion(
-                model=self.config.model,
-                messages=cast(Any, messages),
-                response_model=reply_model,
-                max_retries=self.config.max_retries,
-            )
-        except InstructorRetryException as error:
-            raise _InstructorFailure.from_error(error, self._secret()) from error
-        if not isinstance(reply, BaseModel):
-            raise GradingError(f"instructor returned {type(reply).__name__}, not the reply model")
-        return reply
+            try:
+                return reply_format.parse(response)
+            except self._parse_errors as error:
+                if attempt == attempts:
+                    detail = self._scrub(_first_line(str(error)) or type(error).__name__)
+                    raise SchemaMismatchError(
+                        f"the model's reply did not fit the response schema after {attempts} "
+                        f"attempts: {detail[:500]}",
+                        raw_reply_text(response),
+                    ) from error
+                logger.info("model reply did not fit the schema (%s); re-asking", label)
+                request = reply_format.reask(request, response, error)
+            except Exception as error:  # instructor raises AssertionError for a refusal
+                detail = self._scrub(_first_line(str(error)) or type(error).__name__)
+                raise UnusableReplyError(
+                    f"the model's reply could not be used: {detail[:500]}",
+                    raw_reply_text(response),
+                ) from error
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _verify(
         self, reply: BaseModel, criteria: Sequence[Criterion], transcript: Transcript
@@ -383,32 +373,17 @@ class LLMEngine:
         return hashlib.sha256(encoded).hexdigest()
 
 
-class _InstructorFailure(Exception):
-    """instructor gave up: the schema re-asks ran out, or the transport failed beneath it."""
+class SchemaMismatchError(GradingError):
+    """The model's reply still did not fit the response schema after all re-asks."""
 
     def __init__(self, message: str, raw_reply: str | None) -> None:
         super().__init__(message)
-        self.message = message
         self.raw_reply = raw_reply
 
-    @classmethod
-    def from_error(cls, error: Exception, secret: str | None) -> _InstructorFailure:
-        cause = error.__cause__
-        raw = raw_reply_text(getattr(error, "last_completion", None))
-        if isinstance(cause, (TruncatedReplyError, UnusableReplyError)):
-            return cls(str(cause), cause.raw_reply or raw)
-        if isinstance(cause, GradingError):
-            return cls(str(cause), raw)
-        attempts = getattr(error, "n_attempts", None)
-        detail = str(cause) if cause is not None else str(error)
-        detail = detail.strip().splitlines()[0] if detail.strip() else type(error).__name__
-        if secret:
-            detail = detail.replace(secret, "<api key>")
-        return cls(
-            f"the model's reply did not fit the response schema after {attempts} attempts: "
-            f"{detail[:500]}",
-            raw,
-        )
+
+def _first_line(text: str) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0] if stripped else ""
 
 
 def _criterion_reply(reply: BaseModel, criteria: Sequence[Criterion], criterion: Criterion) -> Any:

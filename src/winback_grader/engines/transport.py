@@ -1,9 +1,9 @@
 """One model request with the engine's retry policy, usage accounting and log line.
 
 This is the only retry layer for transport failures. Requests set ``num_retries=0`` and
-``max_retries=0`` so that litellm and the provider SDK do not retry. instructor receives only
-completed replies, so its re-asks go to replies that do not fit the schema, and a 429 is never
-added to the conversation as a failed attempt.
+``max_retries=0`` so that litellm and the provider SDK do not retry. The engine's schema
+re-asks see only completed replies, so they answer replies that do not fit the schema, and a
+429 is never added to the conversation as a failed attempt.
 
 Retried, with exponential backoff and jitter, honouring Retry-After: rate limits, timeouts,
 connection errors and 5xx replies. Raised at once, with what to do: authentication errors, bad
