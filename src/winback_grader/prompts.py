@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -33,6 +34,31 @@ TRANSCRIPT_TEMPLATE = "transcript.j2"
 CRITERION_TEMPLATE = "criterion.j2"
 
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+MEMO_SIZE = 256
+"""Rendered prefixes (one per transcript) and criteria messages a renderer keeps for reuse."""
+
+_Entry = TypeVar("_Entry")
+
+
+class _Memo(Generic[_Entry]):
+    """A bounded, thread-safe dict that drops its oldest entry when full."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[tuple[int, ...], _Entry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, ...]) -> _Entry | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: tuple[int, ...], entry: _Entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            if len(self._entries) > self._size:
+                # Dicts keep insertion order: the first key is the oldest.
+                del self._entries[next(iter(self._entries))]
 
 
 @dataclass(frozen=True)
@@ -95,24 +121,64 @@ class PromptRenderer:
             # which cost more CPU than rendering. A renderer reads its templates once.
             auto_reload=False,
         )
+        # Rendered texts keyed by the ids of the objects they were rendered from. Each entry
+        # keeps a reference to those objects, so no other object can reuse one of its ids.
+        self._prefixes: _Memo[tuple[Transcript, Rubric, tuple[str, str]]] = _Memo(MEMO_SIZE)
+        self._criteria: _Memo[tuple[Rubric, tuple[Criterion, ...], str]] = _Memo(MEMO_SIZE)
 
     def render_messages(
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
     ) -> list[dict[str, str]]:
-        """Render the ``[system, transcript, criteria]`` messages of one model call."""
-        open_marker, close_marker = transcript_markers(transcript)
-        shared = {"rubric": rubric, "open_marker": open_marker, "close_marker": close_marker}
+        """Render the ``[system, transcript, criteria]`` messages of one model call.
 
-        system = self._render(SYSTEM_TEMPLATE, shared)
-        transcript_text = self._render(
-            TRANSCRIPT_TEMPLATE, {**shared, "turns": _turn_views(transcript)}
-        )
-        criteria_text = self._render(CRITERION_TEMPLATE, {**shared, "criteria": list(criteria)})
+        Template context:
+
+        - ``system.j2``: ``rubric``, ``open_marker`` and ``close_marker``.
+        - ``transcript.j2``: the same, and ``turns`` (each with ``index``, ``role``, ``time`` and
+          ``text``).
+        - ``criterion.j2``: ``rubric`` and ``criteria``. It gets nothing from the transcript, so
+          its text is rendered once per criterion group and reused.
+        """
+        system, transcript_text = self._prefix(transcript, rubric)
+        criteria_text = self._criteria_text(rubric, criteria)
         return [
             {"role": "system", "content": system},
             {"role": "user", "content": transcript_text},
             {"role": "user", "content": criteria_text},
         ]
+
+    def _prefix(self, transcript: Transcript, rubric: Rubric) -> tuple[str, str]:
+        """Return the system and transcript messages.
+
+        Every criterion of one call has the same prefix, so it is rendered once per transcript
+        and rubric object: the grader calls this once per criterion with the same two objects.
+
+        NOTE: a transcript changed in place after its first render keeps its first prefix while
+        the entry lasts; the grader never changes one.
+        """
+        key = (id(transcript), id(rubric))
+        found = self._prefixes.get(key)
+        if found is not None:
+            return found[2]
+
+        open_marker, close_marker = transcript_markers(transcript)
+        shared = {"rubric": rubric, "open_marker": open_marker, "close_marker": close_marker}
+        system = self._render(SYSTEM_TEMPLATE, shared)
+        transcript_text = self._render(
+            TRANSCRIPT_TEMPLATE, {**shared, "turns": _turn_views(transcript)}
+        )
+        self._prefixes.put(key, (transcript, rubric, (system, transcript_text)))
+        return system, transcript_text
+
+    def _criteria_text(self, rubric: Rubric, criteria: Sequence[Criterion]) -> str:
+        """Return the criteria message; rubric and criteria are frozen, so it is reused."""
+        key = (id(rubric), *(id(criterion) for criterion in criteria))
+        found = self._criteria.get(key)
+        if found is not None:
+            return found[2]
+        text = self._render(CRITERION_TEMPLATE, {"rubric": rubric, "criteria": list(criteria)})
+        self._criteria.put(key, (rubric, tuple(criteria), text))
+        return text
 
     def _render(self, name: str, context: dict[str, Any]) -> str:
         try:
