@@ -1,17 +1,22 @@
 """Measure LLM-path throughput and client CPU against a loopback server in another process.
 
-    .venv/bin/python benchmarks/llm_throughput.py [--part latency|bare|all]
+    .venv/bin/python benchmarks/llm_throughput.py [--part latency|bare|all] [--rounds 3]
 
 latency: 1,000 model calls (100 transcripts x 10 criteria) at concurrency 32 with replies
-    after 500 ms; wall time against the ideal of calls x 0.5 s / 32.
+    after 500 ms; wall time against the ideal of calls x 0.5 s / 32. Each round also sends
+    the same requests as raw aiohttp posts and as bare ``litellm.acompletion`` calls: the
+    first shows what the server and the event loop allow, the second what litellm allows.
 bare: 3,000 calls at concurrency 32 with replies after 100 ms, graded by grade_many, and
     3,000 bare ``litellm.acompletion`` calls with the same messages and tool schema at the
     same concurrency; throughput ratio, and client CPU seconds per call
     (``time.process_time`` of this process; the server runs in its own process).
 
+The paths alternate within each round, and the script prints each round and the median, because
+two runs of the same path on this 2-core machine differ by up to 20%.
+
 The cache is off, so every criterion is one model call. Only transcripts with two speakers
 are used: the grader sends no model call for a one-speaker transcript, so counting those
-would overstate the calls made. Both paths are warmed up first, so the figures leave out
+would overstate the calls made. Every path is warmed up first, so the figures leave out
 imports and first-call setup.
 """
 
@@ -20,7 +25,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -102,45 +109,104 @@ async def run_bare(requests: list[dict[str, Any]], base_url: str) -> tuple[float
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def part_latency() -> None:
+async def run_raw(requests: list[dict[str, Any]], base_url: str) -> tuple[float, float]:
+    """Post the requests with one aiohttp session; return (wall seconds, CPU seconds)."""
+    import aiohttp
+
+    slots = asyncio.Semaphore(CONCURRENCY)
+    url = f"{base_url}/chat/completions"
+    async with aiohttp.ClientSession() as session:
+
+        async def one(request: dict[str, Any]) -> None:
+            async with slots, session.post(url, json={"model": "test-model", **request}) as reply:
+                await reply.read()
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(r) for r in requests))
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+
+Timed = Callable[[], tuple[float, float]]
+
+
+def run_rounds(paths: dict[str, Timed], rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Run every path once per round, in an order that rotates each round."""
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
+    names = list(paths)
+    for round_number in range(rounds):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            results[name].append(paths[name]())
+    return results
+
+
+def part_latency(rounds: int) -> None:
     rubric = sized_rubric(CRITERIA)
     transcripts = gradable_transcripts(100)
     calls = len(transcripts) * len(rubric.criteria)
-    with LoopbackServer(delay=0.5) as server:
-        asyncio.run(run_ours(gradable_transcripts(4), rubric, server.base_url))  # warm-up
-        wall, cpu = asyncio.run(run_ours(transcripts, rubric, server.base_url))
+    requests = bare_requests(transcripts, rubric)
     ideal = calls * 0.5 / CONCURRENCY
-    print(f"latency 500 ms: {calls} calls at concurrency {CONCURRENCY}: wall {wall:.2f} s, "
-          f"ideal {ideal:.2f} s, ideal/wall {ideal / wall:.3f}; client CPU {cpu:.2f} s")
+    with LoopbackServer(delay=0.5) as server:
+        url = server.base_url
+        asyncio.run(run_raw(requests[:64], url))  # warm-up
+        asyncio.run(run_bare(requests[:64], url))
+        asyncio.run(run_ours(gradable_transcripts(4), rubric, url))
+        results = run_rounds({
+            "raw aiohttp": lambda: asyncio.run(run_raw(requests, url)),
+            "bare litellm": lambda: asyncio.run(run_bare(requests, url)),
+            "grade_many": lambda: asyncio.run(run_ours(transcripts, rubric, url)),
+        }, rounds)
+    print(f"latency 500 ms: {calls} calls at concurrency {CONCURRENCY}, ideal {ideal:.2f} s "
+          f"(32 full rounds of 0.5 s take {-(-calls // CONCURRENCY) * 0.5:.2f} s)")
+    for name, runs in results.items():
+        ratios = ", ".join(f"{ideal / wall:.3f}" for wall, _ in runs)
+        median_wall = statistics.median(wall for wall, _ in runs)
+        median_cpu = statistics.median(cpu for _, cpu in runs)
+        print(f"  {name:13} median wall {median_wall:.2f} s, ideal/wall "
+              f"{ideal / median_wall:.3f} (rounds: {ratios}); CPU {1000 * median_cpu / calls:.2f} "
+              "ms/call")
 
 
-def part_bare() -> None:
+def part_bare(rounds: int) -> None:
     rubric = sized_rubric(CRITERIA)
     transcripts = gradable_transcripts(300)
     calls = len(transcripts) * len(rubric.criteria)
     requests = bare_requests(transcripts, rubric)
     with LoopbackServer(delay=0.1) as server:
-        asyncio.run(run_bare(requests[:64], server.base_url))  # warm-up
-        asyncio.run(run_ours(gradable_transcripts(4), rubric, server.base_url))
-        bare_wall, bare_cpu = asyncio.run(run_bare(requests, server.base_url))
-        ours_wall, ours_cpu = asyncio.run(run_ours(transcripts, rubric, server.base_url))
+        url = server.base_url
+        asyncio.run(run_bare(requests[:64], url))  # warm-up
+        asyncio.run(run_ours(gradable_transcripts(4), rubric, url))
+        results = run_rounds({
+            "bare": lambda: asyncio.run(run_bare(requests, url)),
+            "ours": lambda: asyncio.run(run_ours(transcripts, rubric, url)),
+        }, rounds)
+    pairs = list(zip(results["bare"], results["ours"], strict=True))
     print(f"latency 100 ms: {calls} calls at concurrency {CONCURRENCY}")
-    print(f"  bare litellm.acompletion: wall {bare_wall:.2f} s, {calls / bare_wall:.1f} calls/s, "
-          f"CPU {1000 * bare_cpu / calls:.2f} ms/call")
-    print(f"  grade_many:               wall {ours_wall:.2f} s, {calls / ours_wall:.1f} calls/s, "
-          f"CPU {1000 * ours_cpu / calls:.2f} ms/criterion")
-    print(f"  throughput ours/bare {bare_wall / ours_wall:.3f}; CPU per criterion ours/bare "
-          f"{ours_cpu / bare_cpu:.2f}x")
+    for number, (bare, ours) in enumerate(pairs, start=1):
+        (bare_wall, bare_cpu), (ours_wall, ours_cpu) = bare, ours
+        print(f"  round {number}: bare litellm {calls / bare_wall:.1f} calls/s, "
+              f"{1000 * bare_cpu / calls:.2f} ms CPU/call; grade_many {calls / ours_wall:.1f} "
+              f"calls/s, {1000 * ours_cpu / calls:.2f} ms CPU/criterion; throughput ours/bare "
+              f"{bare_wall / ours_wall:.3f}, CPU ours/bare {ours_cpu / bare_cpu:.2f}x")
+    throughput = statistics.median(
+        bare[0] / ours[0] for bare, ours in pairs
+    )
+    cpu_ratio = statistics.median(
+        ours[1] / bare[1] for bare, ours in pairs
+    )
+    print(f"  median of {rounds} rounds: throughput ours/bare {throughput:.3f}; CPU per "
+          f"criterion ours/bare {cpu_ratio:.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["latency", "bare", "all"], default="all")
-    part = parser.parse_args().part
-    if part in ("latency", "all"):
-        part_latency()
-    if part in ("bare", "all"):
-        part_bare()
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each path (default 3)")
+    arguments = parser.parse_args()
+    if arguments.part in ("latency", "all"):
+        part_latency(arguments.rounds)
+    if arguments.part in ("bare", "all"):
+        part_bare(arguments.rounds)
 
 
 if __name__ == "__main__":
