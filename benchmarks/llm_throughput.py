@@ -39,7 +39,9 @@ from winback_grader import Rubric, Transcript, agrade_many
 from winback_grader.engines.response_models import criterion_reply_model
 from winback_grader.prompts import PromptRenderer
 
-MODEL = "openai/test-model"
+MODEL = os.environ.get("WINBACK_BENCH_MODEL", "openai/test-model")
+"""The model string of every call. litellm has no price for the default, which takes litellm's
+slower unpriced path; WINBACK_BENCH_MODEL=openai/gpt-4o-mini measures a priced model."""
 CONCURRENCY = 32
 CRITERIA = 10
 

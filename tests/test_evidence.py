@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from winback_grader import Transcript, Turn
-from winback_grader.evidence import evidence_for_turn, fold, locate, verify_quotes
+from winback_grader.evidence import (
+    _fold_ascii,
+    _fold_unicode,
+    evidence_for_turn,
+    fold,
+    locate,
+    verify_quotes,
+)
 
 
 @pytest.fixture
@@ -180,3 +191,9 @@ def test_evidence_for_turn_absent_text(call: Transcript) -> None:
 
 def test_fold_normalises() -> None:
     assert fold("  \u201cHello\u201d   WORLD\u2019s\n") == '"hello" world\'s'
+
+
+@given(st.text(alphabet=string.printable + "`\x1c\x1f", max_size=60))
+def test_ascii_fold_matches_unicode_fold(text: str) -> None:
+    # The ASCII fast path must give the same text and the same source positions.
+    assert _fold_ascii(text) == _fold_unicode(text)

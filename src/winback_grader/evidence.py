@@ -59,7 +59,35 @@ def fold(text: str) -> str:
     return _fold(text).text
 
 
+_NON_SPACE = re.compile(r"\S+")
+
+
 def _fold(text: str) -> _Folded:
+    if text.isascii():
+        return _fold_ascii(text)
+    return _fold_unicode(text)
+
+
+def _fold_ascii(text: str) -> _Folded:
+    """Fold ASCII text as ``_fold_unicode`` does, one word at a time instead of one character.
+
+    On ASCII, NFC and NFKC change nothing and case folding is ``lower()``, so only the
+    whitespace runs need care. Most transcripts are ASCII.
+    """
+    chars: list[str] = []
+    positions: list[int] = []
+    lowered = text.lower().translate(_QUOTE_MARKS)
+    for word in _NON_SPACE.finditer(lowered):
+        if chars:
+            # One space for the whitespace run before this word, at the run's first character.
+            chars.append(" ")
+            positions.append(positions[-1] + 1)
+        chars.append(word.group())
+        positions.extend(range(word.start(), word.end()))
+    return _Folded("".join(chars), positions)
+
+
+def _fold_unicode(text: str) -> _Folded:
     source = unicodedata.normalize("NFC", text)
     chars: list[str] = []
     positions: list[int] = []

@@ -73,7 +73,9 @@ class Usage(BaseModel):
             cost = None
         else:
             cost = (self.cost_usd or 0.0) + (other.cost_usd or 0.0)
-        return Usage(
+        # Sums of valid fields are valid, and the engine adds usages several times per call,
+        # so the result skips validation.
+        return Usage.model_construct(
             calls=self.calls + other.calls,
             cached_calls=self.cached_calls + other.cached_calls,
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
