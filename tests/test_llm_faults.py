@@ -241,7 +241,7 @@ def test_schema_rejection_500_is_not_retried(openai_server: OpenAIServer, rubric
     assert len(openai_server.chat_requests()) == 1
     error = result.grades[0].error or ""
     assert "rejected the structured-output request" in error
-    assert "set mode='tools' or mode='json'" in error
+    assert "set mode= to another of 'tools', 'json_schema' and 'json'" in error
 
 
 def test_concurrent_calls_keep_separate_budgets(
@@ -306,6 +306,28 @@ def test_refusal_is_an_error_without_reask(openai_server: OpenAIServer, rubric: 
     grade_ = result.grades[0]
     assert grade_.status == "error"
     assert grade_.error is not None
-    assert "the model's reply could not be used" in grade_.error
-    assert "I can't help with grading this call." in grade_.error
+    assert grade_.error == "the model refused to grade: I can't help with grading this call."
+    assert len(openai_server.chat_requests()) == 1
+
+
+def test_refusal_without_content_keeps_its_text(
+    openai_server: OpenAIServer, rubric: Rubric
+) -> None:
+    refusal = chat_reply(None)
+    refusal.body["choices"][0]["message"]["refusal"] = "I can't assist with that."
+    openai_server.script(refusal)
+    result = _grade(openai_server, rubric)
+
+    assert result.grades[0].status == "error"
+    assert result.grades[0].error == "the model refused to grade: I can't assist with that."
+
+
+def test_reply_without_choices_is_an_error(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    empty = chat_reply("unused")
+    empty.body["choices"] = []
+    openai_server.script(empty)
+    result = _grade(openai_server, rubric)
+
+    assert result.grades[0].status == "error"
+    assert result.grades[0].error == "the model sent a reply without choices"
     assert len(openai_server.chat_requests()) == 1

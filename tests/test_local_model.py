@@ -213,4 +213,4 @@ def test_json_schema_rejection_is_reported(
     assert scorecard.usage.calls == len(CRITERIA)
     for grade_ in scorecard.grades:
         assert grade_.status == "error"
-        assert "set mode='tools' or mode='json'" in (grade_.error or "")
+        assert "set mode= to another of 'tools', 'json_schema' and 'json'" in (grade_.error or "")

@@ -168,6 +168,7 @@ def test_undefined_name_raises_template_error(tmp_path: Path) -> None:
     assert "'criterion.j2'" in str(caught.value)
     assert "descripton" in str(caught.value)
     assert "fix the name in the template" in str(caught.value)
+    assert "(criterion.j2 gets rubric and criteria)" in str(caught.value)
 
 
 def test_prompt_dir_that_is_no_folder_raises(tmp_path: Path) -> None:
@@ -211,3 +212,15 @@ sections:
     path = folder / "full.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_criterion_template_gets_no_markers(tmp_path: Path) -> None:
+    for name in ("system.j2", "transcript.j2"):
+        (tmp_path / name).write_text("ok", encoding="utf-8")
+    (tmp_path / "criterion.j2").write_text("{{ open_marker }}", encoding="utf-8")
+    rubric = load_rubric("winback")
+
+    with pytest.raises(TemplateError) as caught:
+        PromptRenderer(tmp_path).render_messages(_call(["a b", "c d"]), rubric, rubric.criteria[:1])
+    assert "'open_marker' is undefined" in str(caught.value)
+    assert "(criterion.j2 gets rubric and criteria)" in str(caught.value)

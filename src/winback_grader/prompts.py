@@ -33,6 +33,13 @@ SYSTEM_TEMPLATE = "system.j2"
 TRANSCRIPT_TEMPLATE = "transcript.j2"
 CRITERION_TEMPLATE = "criterion.j2"
 
+# The names each template receives, for the error raised when a template uses another one.
+_TEMPLATE_NAMES = {
+    SYSTEM_TEMPLATE: "rubric, open_marker and close_marker",
+    TRANSCRIPT_TEMPLATE: "rubric, open_marker, close_marker and turns",
+    CRITERION_TEMPLATE: "rubric and criteria",
+}
+
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 MEMO_SIZE = 256
@@ -192,7 +199,8 @@ class PromptRenderer:
         except jinja2.UndefinedError as exc:
             raise TemplateError(
                 f"prompt template {name!r} in {self._folder} uses an undefined name: "
-                f"{exc.message}; fix the name in the template"
+                f"{exc.message}; fix the name in the template ({name} gets "
+                f"{_TEMPLATE_NAMES.get(name, 'no documented names')})"
             ) from None
         except jinja2.TemplateError as exc:
             raise TemplateError(

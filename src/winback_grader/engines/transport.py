@@ -193,8 +193,8 @@ def describe_failure(error: BaseException, model: str) -> str:
         )
     if is_schema_rejection(error):
         return (
-            f"the server rejected the structured-output request: {detail}; set mode='tools' or "
-            "mode='json' for this server"
+            f"the server rejected the structured-output request: {detail}; set mode= to another "
+            "of 'tools', 'json_schema' and 'json' for this server"
         )
     if isinstance(error, provider_errors.NotFoundError):
         return f"model {model!r} was not found: {detail}; check the model name and api_base"
@@ -233,7 +233,13 @@ def _check_reply(response: Any) -> None:
             "use another model",
             raw_reply_text(response),
         )
-    message = response.choices[0].message
+    choices = getattr(response, "choices", None) or []
+    if not choices:
+        raise UnusableReplyError("the model sent a reply without choices", None)
+    message = choices[0].message
+    refusal = getattr(message, "refusal", None)
+    if refusal:
+        raise UnusableReplyError(f"the model refused to grade: {_first_line(str(refusal))}", None)
     tool_calls = getattr(message, "tool_calls", None) or []
     if len(tool_calls) > 1:
         names = ", ".join(str(call.function.name) for call in tool_calls)
