@@ -197,3 +197,29 @@ def test_fold_normalises() -> None:
 def test_ascii_fold_matches_unicode_fold(text: str) -> None:
     # The ASCII fast path must give the same text and the same source positions.
     assert _fold_ascii(text) == _fold_unicode(text)
+
+
+@pytest.fixture
+def chinese_call() -> Transcript:
+    return Transcript(
+        id="call-zh",
+        turns=[
+            Turn(
+                speaker="spk_0", role="agent", text="您好，我是Acme电信的小王，想和您聊聊您的账户。"
+            ),
+            Turn(speaker="spk_1", role="customer", text="好的，请说。"),
+        ],
+    )
+
+
+@pytest.mark.parametrize("quote", ["我是Acme电信的小王", "想和您聊聊您的账户", "Acme电信的小王"])
+def test_chinese_quote_is_verified(chinese_call: Transcript, quote: str) -> None:
+    # Chinese has no spaces: each character counts as a word, and a quote may start mid-run.
+    found = locate(quote, chinese_call, 0)
+    assert found.verified is True
+    assert found.quote == quote
+    assert found.turn_index == 0
+
+
+def test_two_chinese_characters_are_too_short(chinese_call: Transcript) -> None:
+    assert locate("电信", chinese_call, 0).verified is False

@@ -4,7 +4,8 @@ Both the quote and each turn are folded before matching: Unicode NFKC, case fold
 quote marks to straight ones, and runs of whitespace to one space. A quote may leave text out
 with "..." (or "…"). Its pieces must then appear in order, at most ``MAX_GAP_CHARS`` apart, in
 one turn or two adjacent turns. The text left out must not contain a negation, so a quote that
-drops a "not" is not verified. Quotes shorter than ``MIN_QUOTE_WORDS`` words are not evidence.
+drops a "not" is not verified. Quotes shorter than ``MIN_QUOTE_WORDS`` words are not evidence;
+each Chinese or Japanese character counts as one word, because those languages use no spaces.
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ _QUOTE_MARKS = str.maketrans(
 _ELLIPSIS = re.compile(r"\s*\[?\s*\.{3,}\s*\]?\s*")
 _EDGE_PUNCTUATION = " \"'.,;:!?-"
 _NEGATION = re.compile(r"(?<!\w)(?:not|no|never|nor|cannot|without|none|nobody|nothing)(?!\w)|n't")
-_WORD = re.compile(r"\w+")
+# Chinese and Japanese are written without spaces, so each of their characters counts as a word
+# and may start or end a quote piece inside a run of text.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
 
 
 @dataclass(frozen=True)
@@ -122,10 +127,15 @@ def _quote_pieces(quote: str) -> list[str]:
 
 
 def _piece_pattern(piece: str) -> re.Pattern[str]:
-    # Pieces match whole words only, so "no" cannot match inside "know".
-    prefix = r"(?<!\w)" if piece[0].isalnum() else ""
-    suffix = r"(?!\w)" if piece[-1].isalnum() else ""
+    # Pieces match whole words only, so "no" cannot match inside "know". A Chinese or Japanese
+    # character next to a piece is a word boundary, as a space is.
+    prefix = rf"(?<![^\W{_CJK}])" if _needs_boundary(piece[0]) else ""
+    suffix = rf"(?![^\W{_CJK}])" if _needs_boundary(piece[-1]) else ""
     return re.compile(prefix + re.escape(piece) + suffix)
+
+
+def _needs_boundary(char: str) -> bool:
+    return char.isalnum() and _CJK_CHAR.match(char) is None
 
 
 @dataclass(frozen=True)
