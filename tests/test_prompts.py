@@ -157,14 +157,18 @@ def test_missing_template_raises_template_error(tmp_path: Path) -> None:
         PromptRenderer(tmp_path).render_messages(_call(["a b", "c d"]), rubric, rubric.criteria[:1])
 
 
-def test_undefined_name_raises_template_error(tmp_path: Path) -> None:
+def _render_with_criterion_template(folder: Path, template: str) -> None:
+    """Render one call with plain system and transcript templates and the given criterion.j2."""
     for name in ("system.j2", "transcript.j2"):
-        (tmp_path / name).write_text("ok", encoding="utf-8")
-    (tmp_path / "criterion.j2").write_text("{{ criteria[0].descripton }}", encoding="utf-8")
+        (folder / name).write_text("ok", encoding="utf-8")
+    (folder / "criterion.j2").write_text(template, encoding="utf-8")
     rubric = load_rubric("winback")
+    PromptRenderer(folder).render_messages(_call(["a b", "c d"]), rubric, rubric.criteria[:1])
 
+
+def test_undefined_name_raises_template_error(tmp_path: Path) -> None:
     with pytest.raises(TemplateError) as caught:
-        PromptRenderer(tmp_path).render_messages(_call(["a b", "c d"]), rubric, rubric.criteria[:1])
+        _render_with_criterion_template(tmp_path, "{{ criteria[0].descripton }}")
     assert "'criterion.j2'" in str(caught.value)
     assert "descripton" in str(caught.value)
     assert "fix the name in the template" in str(caught.value)
@@ -215,12 +219,7 @@ sections:
 
 
 def test_criterion_template_gets_no_markers(tmp_path: Path) -> None:
-    for name in ("system.j2", "transcript.j2"):
-        (tmp_path / name).write_text("ok", encoding="utf-8")
-    (tmp_path / "criterion.j2").write_text("{{ open_marker }}", encoding="utf-8")
-    rubric = load_rubric("winback")
-
     with pytest.raises(TemplateError) as caught:
-        PromptRenderer(tmp_path).render_messages(_call(["a b", "c d"]), rubric, rubric.criteria[:1])
+        _render_with_criterion_template(tmp_path, "{{ open_marker }}")
     assert "'open_marker' is undefined" in str(caught.value)
     assert "(criterion.j2 gets rubric and criteria)" in str(caught.value)

@@ -42,6 +42,7 @@ from .transport import (
     CallRecord,
     Completion,
     UnusableReplyError,
+    first_line,
     raw_reply_text,
     send_with_retries,
 )
@@ -263,18 +264,18 @@ class LLMEngine:
                 return reply_format.parse(response)
             except self._parse_errors as error:
                 if attempt == attempts:
-                    detail = self._scrub(_first_line(str(error)) or type(error).__name__)
                     raise SchemaMismatchError(
                         f"the model's reply did not fit the response schema after {attempts} "
-                        f"attempts: {detail[:500]}",
+                        f"attempts: {self._error_detail(error)}",
                         raw_reply_text(response),
                     ) from error
                 logger.info("model reply did not fit the schema (%s); re-asking", label)
                 request = reply_format.reask(request, response, error)
-            except Exception as error:  # instructor raises AssertionError for a refusal
-                detail = self._scrub(_first_line(str(error)) or type(error).__name__)
+            except Exception as error:
+                # Any other failure to read the reply is this criterion's error, never an
+                # exception out of grade().
                 raise UnusableReplyError(
-                    f"the model's reply could not be used: {detail[:500]}",
+                    f"the model's reply could not be used: {self._error_detail(error)}",
                     raw_reply_text(response),
                 ) from error
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -345,6 +346,10 @@ class LLMEngine:
         key = self.config.api_key
         return key.get_secret_value() if key is not None else None
 
+    def _error_detail(self, error: Exception) -> str:
+        """Return the error's first line, without the API key, cut to 500 characters."""
+        return first_line(self._scrub(str(error)), 500) or type(error).__name__
+
     def _scrub(self, text: str) -> str:
         secret = self._secret()
         return text.replace(secret, "<api key>") if secret else text
@@ -379,11 +384,6 @@ class SchemaMismatchError(GradingError):
     def __init__(self, message: str, raw_reply: str | None) -> None:
         super().__init__(message)
         self.raw_reply = raw_reply
-
-
-def _first_line(text: str) -> str:
-    stripped = text.strip()
-    return stripped.splitlines()[0] if stripped else ""
 
 
 def _criterion_reply(reply: BaseModel, criteria: Sequence[Criterion], criterion: Criterion) -> Any:

@@ -3,8 +3,9 @@
 instructor's mode handler does three steps: it builds the request's schema keywords, parses
 and validates the reply, and writes the re-ask messages. Its ``create()`` runs them in a retry
 loop that also scans the reply model's classes for async validators, seven times per request.
-On the 2-core development machine that scan measured about 1.2 ms of CPU per call, an eighth of
-a bare litellm call, and grading thousands of calls is bound by client CPU. So the engine calls
+On the 2-core development machine, removing that scan saved 0.6 and 1.4 ms of CPU per call in
+two runs of 1,000 calls, where a bare litellm call cost 7 to 10 ms. Grading thousands of calls
+is bound by client CPU. So the engine calls
 the same handlers directly: the schema keywords are built once per reply model, and the
 engine's own loop sends the re-asks that the handler writes.
 
@@ -65,18 +66,15 @@ class ReplyFormat:
         return cls(model=model, mode=mode, schema_keywords=keywords, handlers=handlers)
 
     def request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        """Return the messages and schema keywords of one request.
-
-        The messages are copied, because a re-ask appends to the request's list.
-        """
+        """Return the messages and schema keywords of one request."""
         if self.mode == "json":
-            # JSON mode has no schema keyword: the handler writes the schema into the system
-            # message, so it runs for each request.
+            # JSON mode has no schema keyword: the handler writes the schema into a copy of the
+            # system message, so it runs for each request.
             _, prepared = self.handlers.request_handler(
-                response_model=self.model, kwargs={"messages": list(messages)}
+                response_model=self.model, kwargs={"messages": messages}
             )
             return dict(prepared)
-        return {**self.schema_keywords, "messages": list(messages)}
+        return {**self.schema_keywords, "messages": messages}
 
     def parse(self, response: Any) -> BaseModel:
         """Validate the reply against the model; raise one of ``reply_parse_errors()``."""

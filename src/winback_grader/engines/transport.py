@@ -36,6 +36,7 @@ __all__ = [
     "ModelCallError",
     "TruncatedReplyError",
     "UnusableReplyError",
+    "first_line",
     "send_with_retries",
 ]
 
@@ -175,7 +176,7 @@ def describe_failure(error: BaseException, model: str) -> str:
     """Return a one-line message for a request that failed for good, saying what to do."""
     from litellm import exceptions as provider_errors
 
-    detail = _first_line(str(error))
+    detail = first_line(str(error))
     if isinstance(error, provider_errors.AuthenticationError) or is_missing_credentials(error):
         return (
             f"authentication failed for model {model!r}: {detail}; check the API key "
@@ -205,9 +206,10 @@ def describe_failure(error: BaseException, model: str) -> str:
     return f"the model request failed: {type(error).__name__}: {detail}"
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str, limit: int = 300) -> str:
+    """Return the first line of an error text, cut to ``limit`` characters."""
     line = text.strip().splitlines()[0] if text.strip() else ""
-    return line[:300]
+    return line[:limit]
 
 
 # -- inspecting replies ------------------------------------------------------------------------
@@ -239,7 +241,7 @@ def _check_reply(response: Any) -> None:
     message = choices[0].message
     refusal = getattr(message, "refusal", None)
     if refusal:
-        raise UnusableReplyError(f"the model refused to grade: {_first_line(str(refusal))}", None)
+        raise UnusableReplyError(f"the model refused to grade: {first_line(str(refusal))}", None)
     tool_calls = getattr(message, "tool_calls", None) or []
     if len(tool_calls) > 1:
         names = ", ".join(str(call.function.name) for call in tool_calls)
@@ -386,7 +388,7 @@ async def _send_transient_safe(
     backoff_base: float,
 ) -> Any:
     # Most requests succeed at once, so the first attempt is sent without tenacity: its
-    # per-request state cost about 0.2 ms of CPU per call in a profile of 3,000 calls.
+    # per-request state cost about 0.2 ms of CPU per call in a py-spy profile of 3,000 calls.
     record.usage = record.usage + Usage(calls=1)
     try:
         return await completion(**kwargs)
@@ -427,5 +429,5 @@ def _log_retry(state: RetryCallState) -> None:
     wait = state.next_action.sleep if state.next_action is not None else 0.0
     logger.info(
         "model request failed (attempt %d): %s; retrying in %.2fs",
-        state.attempt_number, _first_line(str(error)), wait,
+        state.attempt_number, first_line(str(error)), wait,
     )
