@@ -385,6 +385,37 @@ def test_grade_inside_running_event_loop(openai_server: OpenAIServer) -> None:
     assert scorecard.errors == []
 
 
+def test_grade_runs_litellm_callbacks_before_returning(
+    openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A team that logs every model call through a litellm callback must see all of them,
+    # although grade() closes its event loop when it returns.
+    import litellm
+    from litellm.integrations.custom_logger import CustomLogger
+
+    class CallCounter(CustomLogger):
+        def __init__(self) -> None:
+            super().__init__()
+            self.successes = 0
+
+        async def async_log_success_event(self, *args: Any, **kwargs: Any) -> None:
+            self.successes += 1
+
+    counter = CallCounter()
+    monkeypatch.setattr(litellm, "callbacks", [counter])
+    openai_server.responder = GradingResponder()
+    options = {"model": "openai/test-model", "api_base": openai_server.base_url,
+               "api_key": "sk-test", "cache": False}
+
+    first = grade(CALL, "winback", **options)
+    seen_after_first = counter.successes
+    second = grade(CALL, "winback", **options)
+
+    assert first.usage.calls > 0
+    assert seen_after_first == first.usage.calls
+    assert counter.successes == first.usage.calls + second.usage.calls
+
+
 def test_disk_cache_serves_second_grade(openai_server: OpenAIServer) -> None:
     openai_server.responder = GradingResponder()
     options = {"model": "openai/test-model", "api_base": openai_server.base_url, "api_key": "sk-a"}

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
+import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -203,11 +205,46 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, also when an event loop is already running.
 
     Inside a running loop (Jupyter) the coroutine runs on a fresh loop in a worker thread,
-    because the running loop cannot be re-entered.
+    because the running loop cannot be re-entered. Either way the loop is closed on return, so
+    litellm's logging callbacks are flushed first (see ``flush_model_logs``).
     """
+    main = _then_flush_model_logs(coroutine)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coroutine)
+        return asyncio.run(main)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+        return pool.submit(asyncio.run, main).result()
+
+
+async def _then_flush_model_logs(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return await coroutine
+    finally:
+        await flush_model_logs()
+
+
+LOG_FLUSH_TIMEOUT = 5.0
+"""Seconds ``flush_model_logs`` waits for litellm's logging callbacks before giving up."""
+
+
+async def flush_model_logs() -> None:
+    """Wait until litellm has run its logging callbacks for the calls made on this loop.
+
+    litellm runs success callbacks (a user's ``CustomLogger``, Langfuse and the like) on a queue
+    bound to the running event loop. A loop that closes with the queue not empty loses the last
+    calls' callbacks, or runs them on the next loop with a "LoggingWorker: event loop changed"
+    warning. Does nothing when litellm was never imported.
+
+    NOTE: ``GLOBAL_LOGGING_WORKER`` is internal to litellm (1.110); if it moves, nothing is
+    flushed and grading is unaffected.
+    """
+    if "litellm" not in sys.modules:
+        return
+    try:
+        from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
+    except ImportError:
+        return
+    # A callback that hangs or fails must not hold up or break the grades already made.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(GLOBAL_LOGGING_WORKER.flush(), LOG_FLUSH_TIMEOUT)
