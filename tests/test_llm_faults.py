@@ -151,6 +151,46 @@ def test_malformed_arguments_are_reasked(openai_server: OpenAIServer, rubric: Ru
     assert result.grades[0].score == 4
 
 
+def _other_tool_reply() -> Reply:
+    # Arguments that fit the greeting's schema, so only the tool name is wrong.
+    arguments = {
+        "reasoning": "The agent gave name and company.",
+        "evidence": [{"quote": "this is Dana from Acme Telecom", "turn": 0}],
+        "score": 4,
+    }
+    return chat_reply(tool_calls=[tool_call("other_tool", arguments)])
+
+
+def test_other_tool_name_is_reasked(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    openai_server.script(_other_tool_reply(), grade_reply("greeting", 3))
+    result = _grade(openai_server, rubric)
+
+    requests = openai_server.chat_requests()
+    assert len(requests) == 2
+    reask = tool_messages(requests[1].body)
+    assert len(reask) == 1
+    assert "the model called tool 'other_tool' instead of 'grade_greeting'" in reask[0]
+    assert result.grades[0].status == "scored"
+    assert result.grades[0].score == 3
+    assert result.usage.calls == 2
+
+
+def test_other_tool_name_ends_in_error(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    openai_server.script(*[_other_tool_reply() for _ in range(3)])
+    result = _grade(openai_server, rubric, max_retries=1)
+
+    assert len(openai_server.chat_requests()) == 2
+    grade_ = result.grades[0]
+    assert grade_.status == "error"
+    assert grade_.score is None
+    assert grade_.error == (
+        "the model's reply did not fit the response schema after 2 attempts: "
+        "the model called tool 'other_tool' instead of 'grade_greeting'"
+    )
+    assert grade_.raw_reply is not None
+    assert '"score": 4' in grade_.raw_reply
+
+
 def test_malformed_http_body_is_an_error(openai_server: OpenAIServer, rubric: Rubric) -> None:
     openai_server.script(*[Reply(status=200, body="{not json") for _ in range(5)])
     result = _grade(openai_server, rubric, transient_retries=1, max_retries=0)

@@ -23,14 +23,18 @@ from pydantic import BaseModel, ValidationError
 
 from .modes import StructuredMode
 
-__all__ = ["ReplyFormat", "reply_parse_errors"]
+__all__ = ["ReplyFormat", "UnexpectedToolError", "reply_parse_errors"]
+
+
+class UnexpectedToolError(ValueError):
+    """The reply calls a tool other than the one that the request names in ``tool_choice``."""
 
 
 def reply_parse_errors() -> tuple[type[Exception], ...]:
     """Return the errors that mean "the reply did not fit the schema": worth a re-ask."""
     from instructor.v2.core.errors import ResponseParsingError
 
-    return (ValidationError, json.JSONDecodeError, ResponseParsingError)
+    return (ValidationError, json.JSONDecodeError, ResponseParsingError, UnexpectedToolError)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class ReplyFormat:
     ``response_format``."""
     handlers: Any
     """instructor's ``ModeHandlers`` of the mode."""
+    tool_name: str | None
+    """The tool that the request forces in ``tools`` mode, or None in the other modes."""
 
     @classmethod
     def prepare(cls, model: type[BaseModel], mode: StructuredMode) -> ReplyFormat:
@@ -63,7 +69,11 @@ class ReplyFormat:
         handlers = mode_registry.get_handlers(Provider.OPENAI, instructor_mode)
         _, prepared = handlers.request_handler(response_model=model, kwargs={"messages": []})
         keywords = {key: value for key, value in prepared.items() if key != "messages"}
-        return cls(model=model, mode=mode, schema_keywords=keywords, handlers=handlers)
+        tool_name = keywords["tool_choice"]["function"]["name"] if mode == "tools" else None
+        return cls(
+            model=model, mode=mode, schema_keywords=keywords, handlers=handlers,
+            tool_name=tool_name,
+        )
 
     def request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         """Return the messages and schema keywords of one request."""
@@ -78,6 +88,8 @@ class ReplyFormat:
 
     def parse(self, response: Any) -> BaseModel:
         """Validate the reply against the model; raise one of ``reply_parse_errors()``."""
+        if self.tool_name is not None:
+            self._check_tool_name(response)
         # strict=True, as instructor's create() defaults to: "3" is not the score 3.
         parsed = self.handlers.response_parser(
             response=response,
@@ -91,6 +103,15 @@ class ReplyFormat:
             raise TypeError(f"instructor returned {type(parsed).__name__}, not the reply model")
         return parsed
 
+    def _check_tool_name(self, response: Any) -> None:
+        # instructor 1.17 validates the first tool call's arguments without checking the tool's
+        # name, so a call to another tool whose arguments happen to fit would pass as the grade.
+        called = _called_tool_name(response)
+        if called is not None and called != self.tool_name:
+            raise UnexpectedToolError(
+                f"the model called tool {called!r} instead of {self.tool_name!r}"
+            )
+
     def reask(
         self, request: dict[str, Any], response: Any, error: Exception
     ) -> dict[str, Any]:
@@ -102,3 +123,14 @@ class ReplyFormat:
             exception=error,
         )
         return reasked
+
+
+def _called_tool_name(response: Any) -> str | None:
+    try:
+        tool_calls = response.choices[0].message.tool_calls or []
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if not tool_calls:
+        return None
+    name = getattr(tool_calls[0].function, "name", None)
+    return name if isinstance(name, str) else None
