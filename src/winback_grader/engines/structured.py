@@ -16,14 +16,27 @@ instructor minor version may move them (pyproject pins ``instructor>=1.17,<2``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .modes import StructuredMode
 
-__all__ = ["ReplyFormat", "UnexpectedToolError", "reply_parse_errors"]
+__all__ = [
+    "ReplyFormat",
+    "UnexpectedToolError",
+    "describe_validation_error",
+    "reply_parse_errors",
+]
+
+MAX_DESCRIBED_ERRORS = 2
+"""Maximum number of a reply's field errors that a message lists. The rest are only counted."""
+
+MAX_VALUE_CHARS = 80
+"""Maximum length of a reply value quoted in a message, in characters of its repr."""
 
 
 class UnexpectedToolError(ValueError):
@@ -134,3 +147,42 @@ def _called_tool_name(response: Any) -> str | None:
         return None
     name = getattr(tool_calls[0].function, "name", None)
     return name if isinstance(name, str) else None
+
+
+def describe_validation_error(
+    error: ValidationError, *, redact: Callable[[str], str] | None = None
+) -> str:
+    """Describe a reply's first field errors as ``path: value is not valid (rule)``, one line.
+
+    ``redact`` runs on each value's repr before it is shortened, so that a secret in the value
+    is replaced whole and never left cut in half.
+    """
+    details = error.errors(include_url=False)
+    described = [_describe_field_error(detail, redact) for detail in details[:MAX_DESCRIBED_ERRORS]]
+    unlisted = len(details) - MAX_DESCRIBED_ERRORS
+    if unlisted > 0:
+        described.append(f"and {unlisted} more {'error' if unlisted == 1 else 'errors'}")
+    return "; ".join(described)
+
+
+def _describe_field_error(detail: ErrorDetails, redact: Callable[[str], str] | None) -> str:
+    path = _field_path(detail["loc"]) or "reply"
+    if detail["type"] == "missing":
+        return f"{path}: missing ({detail['msg']})"
+    value = repr(detail["input"])
+    if redact is not None:
+        value = redact(value)
+    if len(value) > MAX_VALUE_CHARS:
+        value = value[: MAX_VALUE_CHARS - 3] + "..."
+    return f"{path}: {value} is not valid ({detail['msg']})"
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    """Format a pydantic error location as a path such as ``evidence[0].turn``."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
