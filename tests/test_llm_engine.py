@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from grading_responder import GradingResponder
 from llm_replies import CALL, engine, grade_reply, quote, tool_messages
@@ -17,6 +18,7 @@ from winback_grader.config import GraderConfig
 from winback_grader.engines.base import EngineResult
 from winback_grader.engines.llm import LLMEngine
 from winback_grader.engines.response_models import criterion_reply_model
+from winback_grader.engines.structured import describe_validation_error
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +99,88 @@ def test_schema_failures_end_in_error_grade(openai_server: OpenAIServer, rubric:
     assert "did not fit the response schema after 3 attempts" in grade_.error
     assert grade_.raw_reply is not None
     assert '"score": 7' in grade_.raw_reply
+
+
+def test_schema_error_names_field_and_value(
+    openai_server: OpenAIServer, rubric: Rubric
+) -> None:
+    openai_server.script(*[grade_reply("greeting", 7) for _ in range(2)])
+    result = _run(
+        engine(openai_server, max_retries=1).grade(CALL, rubric, [rubric.criterion("greeting")])
+    )
+
+    assert len(openai_server.chat_requests()) == 2
+    error = result.grades[0].error
+    assert error is not None
+    assert "score: 7 is not valid" in error
+    assert error == (
+        "the model's reply did not fit the response schema after 2 attempts: "
+        "score: 7 is not valid (Input should be 0, 1, 2, 3 or 4)"
+    )
+
+
+def test_schema_error_hides_api_key(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    # A model that echoes the key into fields that fail validation must not leak it. The long
+    # score would be shortened in the middle of the key if the key were replaced afterwards.
+    echoed = [{"quote": "this is Dana from Acme Telecom", "turn": "sk-test-secret-123"}]
+    long_score = "x" * 70 + "sk-test-secret-123"
+    openai_server.script(
+        *[grade_reply("greeting", long_score, evidence=echoed) for _ in range(2)]
+    )
+    result = _run(
+        engine(openai_server, max_retries=1).grade(CALL, rubric, [rubric.criterion("greeting")])
+    )
+
+    error = result.grades[0].error
+    assert error is not None
+    assert "sk-" not in error
+    assert "evidence[0].turn: '<api key>' is not valid" in error
+    assert "score: '" + "x" * 70 + "<api k... is not valid" in error
+
+
+class _Reply(BaseModel):
+    reasoning: str
+    evidence: list[int]
+    score: int
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        pytest.param(
+            '{"reasoning": "ok", "evidence": [1, "two"], "score": 3}',
+            "evidence[1]: 'two' is not valid (Input should be a valid integer)",
+            id="list-item",
+        ),
+        pytest.param(
+            '{"reasoning": "ok", "evidence": []}',
+            "score: missing (Field required)",
+            id="missing",
+        ),
+        pytest.param(
+            '{"reasoning": 1, "evidence": ["a", "b"], "score": "x"}',
+            "reasoning: 1 is not valid (Input should be a valid string); "
+            "evidence[0]: 'a' is not valid (Input should be a valid integer); and 2 more errors",
+            id="more-than-two",
+        ),
+        pytest.param(
+            '{"reasoning": "ok", "evidence": [], "score": "' + "9" * 200 + '"}',
+            "score: '" + "9" * 76 + "... is not valid (Input should be a valid integer)",
+            id="long-value",
+        ),
+        pytest.param(
+            '{"reasoning": "ok"',
+            "reply: '{\"reasoning\": \"ok\"' is not valid "
+            "(Invalid JSON: EOF while parsing an object at line 1 column 18)",
+            id="invalid-json",
+        ),
+    ],
+)
+def test_describe_validation_error(payload: str, expected: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _Reply.model_validate_json(payload, strict=True)
+
+    assert describe_validation_error(caught.value) == expected
 
 
 def test_na_only_where_allowed(openai_server: OpenAIServer, rubric: Rubric) -> None:

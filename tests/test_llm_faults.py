@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
+from datetime import datetime, timezone
+from email.utils import formatdate
 
 import pytest
 
 from llm_replies import CALL, engine, grade_reply, tool_messages
-from openai_server import OpenAIServer, Reply, chat_reply, tool_call
+from openai_server import OpenAIServer, Reply, Request, chat_reply, tool_call
 from winback_grader import Rubric, load_rubric
 from winback_grader.engines.base import EngineResult
+from winback_grader.engines.transport import parse_retry_after
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +47,55 @@ def test_429_waits_retry_after_and_is_not_reasked(
     assert second.received_at - first.received_at >= 0.9
     assert second.body["messages"] == first.body["messages"]
     assert tool_messages(second.body) == []
+    assert result.grades[0].score == 4
+    assert result.usage.calls == 2
+
+
+FIXED_NOW = datetime(2026, 10, 21, 7, 28, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("2", 2.0, id="seconds"),
+        pytest.param("0.25", 0.25, id="fractional-seconds"),
+        pytest.param("-3", 0.0, id="negative-seconds"),
+        pytest.param("3600", 60.0, id="seconds-capped"),
+        pytest.param("Wed, 21 Oct 2026 07:28:05 GMT", 5.0, id="date-ahead"),
+        pytest.param("Wed, 21 Oct 2026 07:27:00 GMT", 0.0, id="date-past"),
+        pytest.param("Wed, 21 Oct 2026 09:00:00 GMT", 60.0, id="date-capped"),
+        pytest.param("Wed, 21 Oct 2026 07:28:07 -0000", 7.0, id="date-without-zone"),
+        pytest.param("Wednesday, 21-Oct-26 07:28:03 GMT", 3.0, id="date-rfc850"),
+        pytest.param("Wed, 21 Oct 2026 09:28:00 +0200", 0.0, id="date-other-zone"),
+        pytest.param("soon", None, id="neither"),
+        pytest.param("", None, id="empty"),
+        pytest.param("nan", None, id="nan"),
+        pytest.param("Wed, 32 Oct 2026 07:28:00 GMT", None, id="impossible-date"),
+    ],
+)
+def test_parse_retry_after(value: str, expected: float | None) -> None:
+    assert parse_retry_after(value, now=FIXED_NOW) == expected
+
+
+def test_429_waits_until_retry_after_date(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    arrivals: list[float] = []
+    retry_at: list[float] = []
+
+    def responder(request: Request) -> Reply:
+        arrivals.append(time.time())
+        if len(arrivals) > 1:
+            return grade_reply("greeting", 4)
+        # The date is set when the 429 is sent, because litellm's first request in a process
+        # takes seconds to start. HTTP dates have whole seconds, so this is 1 to 2 s ahead.
+        retry_at.append(math.floor(arrivals[0]) + 2)
+        return _error(429, "rate limited", **{"Retry-After": formatdate(retry_at[0], usegmt=True)})
+
+    openai_server.responder = responder
+    result = _grade(openai_server, rubric)
+
+    assert len(arrivals) == 2
+    # 10 ms of slack for the monotonic clock that times the wait drifting from the wall clock.
+    assert arrivals[1] >= retry_at[0] - 0.01
     assert result.grades[0].score == 4
     assert result.usage.calls == 2
 
@@ -95,6 +149,46 @@ def test_malformed_arguments_are_reasked(openai_server: OpenAIServer, rubric: Ru
     assert len(requests) == 2
     assert len(tool_messages(requests[1].body)) == 1
     assert result.grades[0].score == 4
+
+
+def _other_tool_reply() -> Reply:
+    # Arguments that fit the greeting's schema, so only the tool name is wrong.
+    arguments = {
+        "reasoning": "The agent gave name and company.",
+        "evidence": [{"quote": "this is Dana from Acme Telecom", "turn": 0}],
+        "score": 4,
+    }
+    return chat_reply(tool_calls=[tool_call("other_tool", arguments)])
+
+
+def test_other_tool_name_is_reasked(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    openai_server.script(_other_tool_reply(), grade_reply("greeting", 3))
+    result = _grade(openai_server, rubric)
+
+    requests = openai_server.chat_requests()
+    assert len(requests) == 2
+    reask = tool_messages(requests[1].body)
+    assert len(reask) == 1
+    assert "the model called tool 'other_tool' instead of 'grade_greeting'" in reask[0]
+    assert result.grades[0].status == "scored"
+    assert result.grades[0].score == 3
+    assert result.usage.calls == 2
+
+
+def test_other_tool_name_ends_in_error(openai_server: OpenAIServer, rubric: Rubric) -> None:
+    openai_server.script(*[_other_tool_reply() for _ in range(3)])
+    result = _grade(openai_server, rubric, max_retries=1)
+
+    assert len(openai_server.chat_requests()) == 2
+    grade_ = result.grades[0]
+    assert grade_.status == "error"
+    assert grade_.score is None
+    assert grade_.error == (
+        "the model's reply did not fit the response schema after 2 attempts: "
+        "the model called tool 'other_tool' instead of 'grade_greeting'"
+    )
+    assert grade_.raw_reply is not None
+    assert '"score": 4' in grade_.raw_reply
 
 
 def test_malformed_http_body_is_an_error(openai_server: OpenAIServer, rubric: Rubric) -> None:

@@ -37,7 +37,7 @@ from .response_models import (
     criterion_reply_model,
     group_reply_model,
 )
-from .structured import ReplyFormat, reply_parse_errors
+from .structured import ReplyFormat, describe_validation_error, reply_parse_errors
 from .transport import (
     CallRecord,
     Completion,
@@ -347,8 +347,16 @@ class LLMEngine:
         return key.get_secret_value() if key is not None else None
 
     def _error_detail(self, error: Exception) -> str:
-        """Return the error's first line, without the API key, cut to 500 characters."""
-        return first_line(self._scrub(str(error)), 500) or type(error).__name__
+        """Return the error's first line, without the API key, cut to 500 characters.
+
+        A validation error's own first line only counts its errors, so its first field errors
+        are described instead, with their paths, values and rules.
+        """
+        if isinstance(error, ValidationError):
+            text = describe_validation_error(error, redact=self._scrub)
+        else:
+            text = str(error)
+        return first_line(self._scrub(text), 500) or type(error).__name__
 
     def _scrub(self, text: str) -> str:
         secret = self._secret()

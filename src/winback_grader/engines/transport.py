@@ -14,9 +14,12 @@ structured-output request itself (llama.cpp's server answers ``json_schema`` tha
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from tenacity import (
@@ -37,6 +40,7 @@ __all__ = [
     "TruncatedReplyError",
     "UnusableReplyError",
     "first_line",
+    "parse_retry_after",
     "send_with_retries",
 ]
 
@@ -159,17 +163,44 @@ def retry_after_seconds(error: BaseException) -> float | None:
     headers = getattr(response, "headers", None)
     if headers is None:
         return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds is not None:
         try:
-            seconds = float(value) * scale
+            return _capped_wait(float(milliseconds) / 1000)
         except ValueError:
-            # An HTTP date: too rare among model providers to parse; fall back to backoff.
             return None
-        return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
-    return None
+    value = headers.get("retry-after")
+    return parse_retry_after(value) if value is not None else None
+
+
+def parse_retry_after(value: str, *, now: datetime | None = None) -> float | None:
+    """Parse a Retry-After value into seconds to wait, capped at ``MAX_RETRY_AFTER_SECONDS``.
+
+    RFC 9110 allows delay-seconds or an HTTP date, and a date in the past means no wait. ``now``
+    (timezone-aware) defaults to the current time. Returns None for a value that is neither.
+    """
+    try:
+        seconds: float | None = float(value)
+    except ValueError:
+        seconds = _seconds_until(value, now)
+    return _capped_wait(seconds) if seconds is not None else None
+
+
+def _seconds_until(http_date: str, now: datetime | None) -> float | None:
+    try:
+        date = parsedate_to_datetime(http_date)
+    except ValueError:
+        return None
+    if date.tzinfo is None:
+        # HTTP dates are always GMT, but "-0000" and asctime dates parse without a timezone.
+        date = date.replace(tzinfo=timezone.utc)
+    return (date - (now or datetime.now(timezone.utc))).total_seconds()
+
+
+def _capped_wait(seconds: float) -> float | None:
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def describe_failure(error: BaseException, model: str) -> str:
