@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -234,6 +235,90 @@ def test_offline_dry_run_skips_litellm() -> None:
     assert "dry run: 1 transcript(s), 0 model call(s) to offline" in result.stdout
     assert "litellm imported: False" in result.stdout
     assert "model cost map" not in result.stderr
+
+
+SHIPPED_PROMPTS = EXAMPLES.parent / "prompts"
+TEMPLATES_FIX = "pass a folder that contains system.j2, transcript.j2 and criterion.j2"
+
+
+def absent_folder(tmp_path: Path) -> tuple[Path, str]:
+    folder = tmp_path / "absent"
+    return folder, f"error: prompt_dir '{folder}' does not exist; {TEMPLATES_FIX}"
+
+
+def file_not_folder(tmp_path: Path) -> tuple[Path, str]:
+    file = tmp_path / "system.j2"
+    shutil.copy(SHIPPED_PROMPTS / "system.j2", file)
+    return file, f"error: prompt_dir '{file}' is not a folder; {TEMPLATES_FIX}"
+
+
+def folder_without_template(tmp_path: Path) -> tuple[Path, str]:
+    folder = tmp_path / "prompts"
+    shutil.copytree(SHIPPED_PROMPTS, folder)
+    (folder / "transcript.j2").unlink()
+    return folder, f"error: prompt template 'transcript.j2' not found in {folder}; {TEMPLATES_FIX}"
+
+
+def template_syntax_error(tmp_path: Path) -> tuple[Path, str]:
+    folder = tmp_path / "prompts"
+    shutil.copytree(SHIPPED_PROMPTS, folder)
+    (folder / "criterion.j2").write_text("{% for criterion in criteria %}", encoding="utf-8")
+    return folder, f"error: prompt template 'criterion.j2' in {folder} has a syntax error on line 1"
+
+
+def grade_with_prompt_dir(
+    server: OpenAIServer, prompt_dir: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    model = ["--model", "openai/test-model", "--api-base", server.base_url, "--no-cache"]
+    return run_grade(CALL, *model, "--prompt-dir", prompt_dir, *args, OPENAI_API_KEY="k")
+
+
+@pytest.mark.parametrize(
+    "make_prompt_dir",
+    [absent_folder, file_not_folder, folder_without_template, template_syntax_error],
+    ids=["absent", "file", "missing-template", "syntax-error"],
+)
+def test_bad_prompt_dir_sends_nothing(
+    make_prompt_dir: Callable[[Path], tuple[Path, str]],
+    tmp_path: Path,
+    openai_server: OpenAIServer,
+) -> None:
+    prompt_dir, expected = make_prompt_dir(tmp_path)
+
+    result = grade_with_prompt_dir(openai_server, prompt_dir, "--format", "json")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(expected)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+    assert openai_server.chat_requests() == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--dry-run"], ["--explain", "call-1001"], ["--model", "offline"]],
+    ids=["dry-run", "explain", "offline"],
+)
+def test_missing_template_stops_every_path(
+    args: list[str], tmp_path: Path, openai_server: OpenAIServer
+) -> None:
+    prompt_dir, expected = folder_without_template(tmp_path)
+
+    result = grade_with_prompt_dir(openai_server, prompt_dir, *args)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(expected)
+    assert result.stdout == ""
+    assert openai_server.chat_requests() == []
+
+
+def test_unknown_mode_is_usage_error() -> None:
+    result = run_grade(CALL, "--mode", "xml")
+
+    assert result.returncode == 2
+    assert "Invalid value for '--mode'" in result.stderr
+    assert "'xml' is not one of 'auto', 'tools', 'json_schema', 'json'" in result.stderr
+    assert result.stdout == ""
 
 
 class SlowResponder(GradingResponder):

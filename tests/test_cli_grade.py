@@ -6,10 +6,12 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -19,6 +21,8 @@ from openai_server import OpenAIServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CALL_IDS = ["call-1001", "call-1002", "call-1003", "call-1004", "call-1005", "call-1006"]
+SHIPPED_PROMPTS = EXAMPLES.parent / "prompts"
+EXTRA_INSTRUCTION = "Treat a callback the agent promised but never booked as a broken promise."
 
 
 def run_grade(
@@ -219,3 +223,90 @@ def test_invalid_timeout_is_usage_error() -> None:
 
     assert result.returncode == 2
     assert "invalid option timeout=0.0" in result.stderr
+
+
+def server_args(server: OpenAIServer) -> list[str]:
+    """Options that grade with the loopback server's test model and no cache."""
+    return ["--model", "openai/test-model", "--api-base", server.base_url, "--no-cache"]
+
+
+def prompts_with_extra_instruction(folder: Path, repeat: int = 1) -> Path:
+    """Copy the shipped prompts to ``folder`` and append EXTRA_INSTRUCTION to system.j2."""
+    shutil.copytree(SHIPPED_PROMPTS, folder)
+    system = folder / "system.j2"
+    extra = " ".join([EXTRA_INSTRUCTION] * repeat)
+    system.write_text(system.read_text(encoding="utf-8") + "\n" + extra, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "output_args", [["--format", "json"], ["--explain", "call-1001"]], ids=["json", "explain"]
+)
+def test_prompt_dir_reaches_server(output_args: list[str], tmp_path: Path) -> None:
+    prompts = prompts_with_extra_instruction(tmp_path / "prompts")
+
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_grade(
+            EXAMPLES / "call-1001.txt",
+            *server_args(server),
+            "--prompt-dir",
+            prompts,
+            *output_args,
+            extra_env={"OPENAI_API_KEY": "sk-test"},
+        )
+        requests = server.chat_requests()
+
+    assert result.returncode == 0, result.stderr
+    assert len(requests) >= 15
+    for request in requests:
+        system_message = request.body["messages"][0]
+        assert system_message["role"] == "system"
+        assert system_message["content"].endswith("\n" + EXTRA_INSTRUCTION)
+
+
+def dry_run_prompt_tokens(result: subprocess.CompletedProcess[str]) -> int:
+    match = re.search(r"about (\d+) prompt tokens", result.stdout)
+    assert match is not None, result.stdout
+    return int(match[1])
+
+
+def test_prompt_dir_counted_by_dry_run(tmp_path: Path) -> None:
+    prompts = prompts_with_extra_instruction(tmp_path / "prompts", repeat=10)
+    dry_run = [EXAMPLES / "call-1001.txt", "--model", "openai/test-model", "--dry-run"]
+
+    shipped = run_grade(*dry_run)
+    custom = run_grade(*dry_run, "--prompt-dir", prompts)
+
+    assert shipped.returncode == 0, shipped.stderr
+    assert custom.returncode == 0, custom.stderr
+    # 15 model calls, each with ten more copies of the sentence (about 14 tokens each) in its
+    # system message. 10 tokens per copy is a floor that leaves room for the tokenizer.
+    added_tokens = dry_run_prompt_tokens(custom) - dry_run_prompt_tokens(shipped)
+    assert added_tokens >= 15 * 10 * 10
+
+
+def grade_and_record(*args: str) -> tuple[subprocess.CompletedProcess[str], list[Any]]:
+    """Grade call-1001 against a fresh loopback server and return the result and request bodies."""
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_grade(
+            EXAMPLES / "call-1001.txt",
+            *server_args(server),
+            *args,
+            extra_env={"OPENAI_API_KEY": "sk-test"},
+        )
+        bodies = [request.body for request in server.chat_requests()]
+    return result, bodies
+
+
+def test_mode_json_schema_sends_response_format() -> None:
+    auto, auto_bodies = grade_and_record()
+    json_schema, json_schema_bodies = grade_and_record("--mode", "json_schema")
+
+    assert auto.returncode == 0, auto.stderr
+    assert json_schema.returncode == 0, json_schema.stderr
+    assert auto_bodies
+    assert all("tools" in body for body in auto_bodies)
+    assert all("response_format" not in body for body in auto_bodies)
+    assert json_schema_bodies
+    assert all(body["response_format"]["type"] == "json_schema" for body in json_schema_bodies)
+    assert all("tools" not in body for body in json_schema_bodies)

@@ -175,9 +175,65 @@ def test_undefined_name_raises_template_error(tmp_path: Path) -> None:
     assert "(criterion.j2 gets rubric and criteria)" in str(caught.value)
 
 
-def test_prompt_dir_that_is_no_folder_raises(tmp_path: Path) -> None:
-    with pytest.raises(TemplateError, match="is not a folder"):
-        PromptRenderer(tmp_path / "absent")
+def test_absent_prompt_dir_raises(tmp_path: Path) -> None:
+    absent = tmp_path / "absent"
+
+    with pytest.raises(TemplateError) as caught:
+        PromptRenderer(absent)
+
+    assert f"prompt_dir '{absent}' does not exist; pass a folder that contains" in str(caught.value)
+
+
+def test_file_as_prompt_dir_raises(tmp_path: Path) -> None:
+    file = tmp_path / "system.j2"
+    file.write_text("ok", encoding="utf-8")
+
+    with pytest.raises(TemplateError) as caught:
+        PromptRenderer(file)
+
+    assert f"prompt_dir '{file}' is not a folder; pass a folder that contains" in str(caught.value)
+
+
+def _folder_with_templates(folder: Path, **texts: str) -> Path:
+    """Write the three templates into ``folder``, each "ok" unless ``texts`` gives its text."""
+    for name in ("system", "transcript", "criterion"):
+        (folder / f"{name}.j2").write_text(texts.get(name, "ok"), encoding="utf-8")
+    return folder
+
+
+def test_missing_template_raises_when_built(tmp_path: Path) -> None:
+    _folder_with_templates(tmp_path)
+    (tmp_path / "criterion.j2").unlink()
+
+    with pytest.raises(TemplateError) as caught:
+        PromptRenderer(tmp_path)
+
+    message = str(caught.value)
+    assert f"prompt template 'criterion.j2' not found in {tmp_path}" in message
+    assert "pass a folder that contains system.j2, transcript.j2 and criterion.j2" in message
+    assert "such as a copy of the shipped folder " in message
+
+
+def test_template_syntax_error_raises_when_built(tmp_path: Path) -> None:
+    _folder_with_templates(tmp_path, system="line one\n{% if rubric.name %}no endif")
+
+    with pytest.raises(TemplateError) as caught:
+        PromptRenderer(tmp_path)
+
+    message = str(caught.value)
+    assert f"prompt template 'system.j2' in {tmp_path} has a syntax error on line 2" in message
+    assert message.endswith("; fix the template")
+
+
+def test_template_not_utf8_raises_when_built(tmp_path: Path) -> None:
+    _folder_with_templates(tmp_path)
+    (tmp_path / "transcript.j2").write_bytes("caf\u00e9".encode("latin-1"))
+
+    with pytest.raises(TemplateError) as caught:
+        PromptRenderer(tmp_path)
+
+    expected = f"prompt template 'transcript.j2' in {tmp_path} is not valid UTF-8; save it as UTF-8"
+    assert str(caught.value) == expected
 
 
 def test_sandbox_blocks_unsafe_attribute(tmp_path: Path) -> None:

@@ -12,10 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from .errors import ConfigError
 
-__all__ = ["OFFLINE_MODEL", "GraderConfig"]
+__all__ = ["OFFLINE_MODEL", "GraderConfig", "ModeSetting"]
 
 OFFLINE_MODEL = "offline"
 MODEL_ENV_VAR = "WINBACK_GRADER_MODEL"
+
+ModeSetting = Literal["auto", "tools", "json_schema", "json"]
+"""The values ``GraderConfig.mode`` accepts. The command line's ``--mode`` offers the same ones."""
 
 
 class GraderConfig(BaseModel):
@@ -39,7 +42,7 @@ class GraderConfig(BaseModel):
     """Seconds one model call may take."""
     max_tokens: int | None = Field(default=None, gt=0)
     """Completion token limit of each model call; None leaves the provider's default."""
-    mode: Literal["auto", "tools", "json_schema", "json"] = "auto"
+    mode: ModeSetting = "auto"
     """Structured-output mode; ``"auto"`` follows what litellm reports the model supports."""
     prompt_dir: Path | None = None
     """A folder of prompt templates that replaces the shipped ``prompts/``."""

@@ -48,7 +48,7 @@ class TranscriptError(WinbackGraderError, ValueError):
 
 
 class TemplateError(WinbackGraderError):
-    """A prompt template is missing or refers to a name that does not exist."""
+    """A prompt folder or template is missing, cannot be parsed, or uses an undefined name."""
 
 
 class GradingError(WinbackGraderError):

@@ -33,6 +33,8 @@ SYSTEM_TEMPLATE = "system.j2"
 TRANSCRIPT_TEMPLATE = "transcript.j2"
 CRITERION_TEMPLATE = "criterion.j2"
 
+_TEMPLATES = (SYSTEM_TEMPLATE, TRANSCRIPT_TEMPLATE, CRITERION_TEMPLATE)
+
 # The names each template receives, for the error raised when a template uses another one.
 _TEMPLATE_NAMES = {
     SYSTEM_TEMPLATE: "rubric, open_marker and close_marker",
@@ -107,16 +109,14 @@ class PromptRenderer:
 
     Templates run in jinja2's sandbox with ``StrictUndefined``, so a misspelt name such as
     ``criterion.descripton`` raises ``TemplateError`` before any model call. Autoescaping is off
-    because the prompts are plain text that must reach the model byte for byte.
+    because the prompts are plain text that must reach the model byte for byte. Building a
+    renderer loads every template, so a folder that lacks one raises ``TemplateError`` at once.
     """
 
     def __init__(self, prompt_dir: Path | None = None) -> None:
         self.prompt_dir = prompt_dir
-        if prompt_dir is not None and not prompt_dir.is_dir():
-            raise TemplateError(
-                f"prompt_dir {str(prompt_dir)!r} is not a folder; pass a folder that contains "
-                f"{SYSTEM_TEMPLATE}, {TRANSCRIPT_TEMPLATE} and {CRITERION_TEMPLATE}"
-            )
+        if prompt_dir is not None:
+            _check_prompt_dir(prompt_dir)
         folder = str(prompt_dir) if prompt_dir is not None else str(resource_dir("prompts"))
         self._folder = folder
         self._env = SandboxedEnvironment(
@@ -132,6 +132,10 @@ class PromptRenderer:
         # keeps a reference to those objects, so no other object can reuse one of its ids.
         self._prefixes: _Memo[tuple[Transcript, Rubric, tuple[str, str]]] = _Memo(MEMO_SIZE)
         self._criteria: _Memo[tuple[Rubric, tuple[Criterion, ...], str]] = _Memo(MEMO_SIZE)
+        # Load every template now, so a missing file or a syntax error raises when the renderer
+        # is built, before any model call. The environment keeps the parsed templates.
+        for name in _TEMPLATES:
+            self._template(name)
 
     def render_messages(
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
@@ -187,15 +191,30 @@ class PromptRenderer:
         self._criteria.put(key, (rubric, tuple(criteria), text))
         return text
 
-    def _render(self, name: str, context: dict[str, Any]) -> str:
+    def _template(self, name: str) -> jinja2.Template:
+        """Load and parse one template, raising TemplateError that names the file and the fix."""
         try:
-            template = self._env.get_template(name)
-            return template.render(**context)
+            return self._env.get_template(name)
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(
-                f"prompt template {exc.name!r} not found in {self._folder}; a custom prompt_dir "
-                f"must contain {SYSTEM_TEMPLATE}, {TRANSCRIPT_TEMPLATE} and {CRITERION_TEMPLATE}"
+                f"prompt template {exc.name!r} not found in {self._folder}; {_folder_fix()}"
             ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            # jinja2's messages end with a period, which would stand before the semicolon.
+            reason = (exc.message or "invalid syntax").rstrip(".")
+            raise TemplateError(
+                f"prompt template {name!r} in {self._folder} has a syntax error on line "
+                f"{exc.lineno}: {reason}; fix the template"
+            ) from None
+        except UnicodeDecodeError:
+            raise TemplateError(
+                f"prompt template {name!r} in {self._folder} is not valid UTF-8; save it as UTF-8"
+            ) from None
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
+        template = self._template(name)
+        try:
+            return template.render(**context)
         except jinja2.UndefinedError as exc:
             raise TemplateError(
                 f"prompt template {name!r} in {self._folder} uses an undefined name: "
@@ -206,6 +225,24 @@ class PromptRenderer:
             raise TemplateError(
                 f"prompt template {name!r} in {self._folder} failed: {exc}"
             ) from None
+
+
+def _check_prompt_dir(prompt_dir: Path) -> None:
+    """Raise TemplateError when ``prompt_dir`` does not exist or is not a folder."""
+    if not prompt_dir.exists():
+        problem = "does not exist"
+    elif not prompt_dir.is_dir():
+        problem = "is not a folder"
+    else:
+        return
+    raise TemplateError(f"prompt_dir {str(prompt_dir)!r} {problem}; {_folder_fix()}")
+
+
+def _folder_fix() -> str:
+    return (
+        f"pass a folder that contains {SYSTEM_TEMPLATE}, {TRANSCRIPT_TEMPLATE} and "
+        f"{CRITERION_TEMPLATE}, such as a copy of the shipped folder {resource_dir('prompts')}"
+    )
 
 
 def _turn_views(transcript: Transcript) -> list[_TurnView]:

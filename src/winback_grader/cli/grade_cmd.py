@@ -22,10 +22,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .. import report
 from ..analytics import summarize_by_agent
 from ..batch import RunTotals
-from ..config import GraderConfig
+from ..config import GraderConfig, ModeSetting
 from ..errors import WinbackGraderError
 from ..grading import resolve_rubric, run_sync
 from ..model_check import check_api_key
+from ..prompts import PromptRenderer
 from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
@@ -103,6 +104,19 @@ def grade_command(
         "--strategy",
         help="Criteria per model call: criterion (one), section (one section's) or rubric (all).",
     ),
+    mode: ModeSetting = typer.Option(
+        "auto",
+        "--mode",
+        help="Structured-output mode of the judge model: tools, json_schema, json (the schema "
+        "in the prompt), or auto (what litellm reports the model supports).",
+    ),
+    prompt_dir: Path | None = typer.Option(
+        None,
+        "--prompt-dir",
+        metavar="DIR",
+        help="A folder of prompt templates (system.j2, transcript.j2, criterion.j2) that replaces "
+        "the shipped prompts. Only a judge model reads them; the offline engine does not.",
+    ),
 ) -> None:
     """Grade transcripts against a rubric and show the scorecards."""
     errors = Console(stderr=True)
@@ -132,13 +146,16 @@ def grade_command(
             max_cost_usd=max_cost,
             concurrency=concurrency,
             strategy=strategy,
+            mode=mode,
+            prompt_dir=prompt_dir,
         )
+        _check_prompt_dir(config)
         # A dry run sends nothing, so it needs no key.
         if not config.is_offline and not dry_run:
             has_key = config.api_key is not None
             check_api_key(config.model, api_key_given=has_key, environ=os.environ)
     except WinbackGraderError as exc:
-        errors.print(f"error: {exc}", markup=False, highlight=False)
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     files, missing = expand_paths(paths)
     if out is not None:
@@ -252,6 +269,17 @@ def _grade_to_jsonl(
     if unreadable or failed_files:
         return 2
     return 1 if totals.errors else 0
+
+
+def _check_prompt_dir(config: GraderConfig) -> None:
+    """Raise TemplateError when --prompt-dir is not a folder or lacks a template.
+
+    Grading and --dry-run with a judge model would raise the same error later, and the offline
+    engine never would, because it reads no templates. A bad folder is bad usage either way, so
+    the command stops here, before any transcript is read.
+    """
+    if config.prompt_dir is not None:
+        PromptRenderer(config.prompt_dir)  # building a renderer loads every template
 
 
 def expand_paths(patterns: Sequence[str]) -> tuple[list[Path], list[str]]:
