@@ -3,13 +3,21 @@
 Each line is one complete Scorecard written in a single ``write`` call that ends with the
 newline, so a line without its newline is what a killed process left half-written: resuming
 cuts it off and grades that transcript again.
+
+``ResultsFile.set_aside_error_lines`` moves the lines whose scorecards contain error grades
+into a sidecar file, so that a resumed run grades those transcripts again.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
@@ -18,7 +26,9 @@ from pydantic import ValidationError
 from .errors import ConfigError
 from .scorecard import Scorecard
 
-__all__ = ["CompletedResults", "ResultsFile"]
+__all__ = ["CompletedResults", "ResultsFile", "SetAsideLines"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,6 +39,10 @@ class CompletedResults:
     """How many scorecards each transcript id has; a transcript graded twice counts 2."""
     truncated_bytes: int = 0
     """Bytes of a half-written last line that were cut off."""
+    complete_bytes: int = 0
+    """Size of the file's complete lines, which is the file's size after loading."""
+    error_lines: dict[int, str] = field(default_factory=dict)
+    """Transcript id by line index (0-based) of the scorecards that contain an error grade."""
 
     @property
     def total(self) -> int:
@@ -41,6 +55,16 @@ class CompletedResults:
             return False
         self.counts[transcript_id] -= 1
         return True
+
+
+@dataclass(frozen=True)
+class SetAsideLines:
+    """The lines with error grades that were moved out of the results file."""
+
+    count: int
+    """Lines moved."""
+    path: Path
+    """The sidecar file that contains them."""
 
 
 class ResultsFile:
@@ -70,11 +94,13 @@ class ResultsFile:
             completed.truncated_bytes = len(data) - complete_end
             with self.path.open("r+b") as handle:
                 handle.truncate(complete_end)
+        completed.complete_bytes = complete_end
 
         expected = (rubric_id, rubric_version, model)
-        for number, line in enumerate(data[:complete_end].splitlines(), start=1):
+        for index, line in enumerate(data[:complete_end].splitlines()):
             if not line.strip():
                 continue
+            number = index + 1
             scorecard = self._parse_line(line, number)
             found = (scorecard.rubric_id, scorecard.rubric_version, scorecard.model)
             if found != expected:
@@ -85,7 +111,73 @@ class ResultsFile:
                     "pass another --out file, or delete this one to grade everything again"
                 )
             completed.counts[scorecard.transcript_id] += 1
+            if scorecard.errors:
+                completed.error_lines[index] = scorecard.transcript_id
         return completed
+
+    def set_aside_error_lines(
+        self, completed: CompletedResults, *, now: datetime | None = None
+    ) -> SetAsideLines | None:
+        """Move the lines whose scorecards contain an error grade into a sidecar file.
+
+        ``completed`` is what ``load_completed`` returned for this file. The moved lines leave
+        its counts, so a resumed run grades those transcripts again. Returns None when no line
+        contains an error grade, and then nothing is written.
+
+        The sidecar ``<results>.retried-<UTC time>.jsonl`` is written and synced to disk before
+        the results file is replaced by a copy without those lines, so a process killed at any
+        point leaves every line in the results file, the sidecar or both. Raises ConfigError
+        when the file changed since it was loaded, and OSError when a write fails; the results
+        file is then unchanged.
+        """
+        if not completed.error_lines:
+            return None
+        data = self.path.read_bytes()
+        if len(data) != completed.complete_bytes:
+            raise ConfigError(
+                f"{self.path} changed while this run was reading it, so another run may be "
+                "writing to it; wait for that run to end, then run this command again"
+            )
+
+        # keepends=True keeps each line byte for byte, as the sidecar and the rewrite need it.
+        lines = data.splitlines(keepends=True)
+        moved_lines = [lines[index] for index in sorted(completed.error_lines)]
+        kept_lines = [
+            line for index, line in enumerate(lines) if index not in completed.error_lines
+        ]
+        sidecar = self._write_sidecar(moved_lines, now or datetime.now(timezone.utc))
+        _replace_contents(self.path, kept_lines)
+
+        for transcript_id in completed.error_lines.values():
+            completed.counts[transcript_id] -= 1
+        completed.complete_bytes = sum(len(line) for line in kept_lines)
+        completed.error_lines = {}
+        return SetAsideLines(count=len(moved_lines), path=sidecar)
+
+    def _write_sidecar(self, lines: list[bytes], now: datetime) -> Path:
+        stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        base = f"{self.path.name}.retried-{stamp}"
+        # Two runs in the same second get -2, -3 ... because mode "xb" never overwrites a file.
+        for attempt in itertools.count(1):
+            suffix = "" if attempt == 1 else f"-{attempt}"
+            sidecar = self.path.with_name(f"{base}{suffix}.jsonl")
+            try:
+                handle = sidecar.open("xb")
+            except FileExistsError:
+                continue
+            try:
+                with handle:
+                    handle.writelines(lines)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except BaseException:
+                # A partial sidecar would look complete. Deleting it loses nothing, because
+                # the results file is rewritten only after the sidecar is complete.
+                sidecar.unlink(missing_ok=True)
+                raise
+            _sync_folder(sidecar.parent)
+            return sidecar
+        raise AssertionError("unreachable: itertools.count() never ends")
 
     def _parse_line(self, line: bytes, number: int) -> Scorecard:
         try:
@@ -119,6 +211,44 @@ class ResultsFile:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _replace_contents(path: Path, lines: list[bytes]) -> None:
+    """Replace the file with these lines atomically: a reader sees the old file or the new one."""
+    # The temporary file sits in the same folder because os.replace is atomic only within
+    # one file system.
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.writelines(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates the file readable by its owner only; keep the results file's mode.
+        shutil.copymode(path, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    try:
+        _sync_folder(path.parent)
+    except OSError as exc:
+        # The new contents are in place, so the run goes on. Only a power loss could now
+        # bring back the old file.
+        logger.warning("cannot sync the folder of %s after replacing it: %s", path, exc)
+
+
+def _sync_folder(folder: Path) -> None:
+    # Syncing the folder makes a new or renamed file's entry survive a power loss too.
+    # NOTE: Windows cannot open a folder with os.open, so there the entry is not synced.
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _engine_name(model: str | None) -> str:

@@ -5,9 +5,11 @@ graded, and transcripts are read one window at a time, so memory stays bounded h
 files are given. Started again with the same arguments, the command keeps FILE's complete
 lines, cuts off a half-written last line and grades only the calls FILE does not contain yet.
 
-NOTE: a complete line counts as done even when some of its criteria ended in error, so a
-resumed run does not retry them. Delete those lines to grade them again; the cache keeps the
-criteria that were graded.
+A complete line counts as done even when some of its criteria ended in error, so a plain
+resumed run does not retry them. ``--retry-errors`` first moves the lines that contain error
+grades into a sidecar file beside FILE and grades those calls again. The criteria of those
+calls that were graded come back from the grade cache, so only the criteria in error are sent to
+the model.
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ from rich.console import Console
 
 from ..batch import BatchRun, RunTotals
 from ..config import GraderConfig
-from ..errors import WinbackGraderError
+from ..errors import ConfigError, WinbackGraderError
 from ..estimate import estimate_run
 from ..grading import run_sync
-from ..results_file import ResultsFile
+from ..results_file import CompletedResults, ResultsFile
 from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
 
-__all__ = ["dry_run", "grade_list", "grade_to_jsonl"]
+__all__ = ["dry_run", "grade_list", "grade_to_jsonl", "retry_errors_problem"]
 
 
 def _print(console: Console, message: str) -> None:
@@ -50,13 +52,53 @@ async def grade_list(
     return [scorecard for scorecard in results if scorecard is not None], run.totals
 
 
+def retry_errors_problem(
+    out: Path | None, output_format: str, *, cache: bool, dry_run: bool, explain: bool
+) -> str | None:
+    """Return why ``--retry-errors`` cannot be used with the other options, or None when it can."""
+    if out is None:
+        return (
+            "--retry-errors grades again the calls whose lines in a results file contain "
+            "error grades; pass --out FILE.jsonl"
+        )
+    if output_format != "jsonl":
+        return (
+            f"--retry-errors needs --format jsonl, the resumable results file, but the format "
+            f"is {output_format!r}; pass --format jsonl or an --out file ending in .jsonl"
+        )
+    if dry_run:
+        return (
+            "--retry-errors cannot be combined with --dry-run, which sends nothing and writes "
+            "no results file; drop one of them"
+        )
+    if explain:
+        return (
+            "--retry-errors cannot be combined with --explain, which writes one call's "
+            "explanation instead of a results file; drop one of them"
+        )
+    if not cache:
+        return (
+            "--retry-errors cannot be combined with --no-cache: the grade cache is what keeps "
+            "the criteria already graded in those lines from being paid for again; drop --no-cache"
+        )
+    return None
+
+
 def grade_to_jsonl(
-    files: Sequence[Path], rubric: Rubric, config: GraderConfig, out: Path, console: Console
+    files: Sequence[Path],
+    rubric: Rubric,
+    config: GraderConfig,
+    out: Path,
+    console: Console,
+    *,
+    retry_errors: bool = False,
 ) -> tuple[RunTotals, int]:
     """Grade the files into ``out``, resuming what an earlier run wrote there.
 
-    Returns the run totals and the number of files that could not be read. Raises ConfigError
-    when ``out`` contains results of another rubric or model, before any call is graded.
+    With ``retry_errors`` the lines with error grades are first moved out of ``out`` into a
+    sidecar file, and their calls are graded again. Returns the run totals and the number of
+    files that could not be read. Raises ConfigError when ``out`` contains results of another
+    rubric or model, before any call is graded.
     """
     results = ResultsFile(out)
     completed = results.load_completed(
@@ -66,6 +108,8 @@ def grade_to_jsonl(
     )
     if completed.truncated_bytes:
         _print(console, f"{out}: cut off a half-written last line; that call is graded again")
+    if retry_errors:
+        _set_aside_error_lines(results, completed, console)
     if completed.total:
         _print(console, f"{out}: resuming; {completed.total} call(s) already graded are kept")
 
@@ -95,6 +139,29 @@ def grade_to_jsonl(
 
     totals = run_sync(run_all())
     return totals, unreadable
+
+
+def _set_aside_error_lines(
+    results: ResultsFile, completed: CompletedResults, console: Console
+) -> None:
+    # Moved before any call is sent, so the run appends the new scorecards of those calls
+    # to a file that no longer contains their old lines.
+    try:
+        moved = results.set_aside_error_lines(completed)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot move the lines with error grades out of {str(results.path)!r}: "
+            f"{exc.strerror or exc}; the file is unchanged. Check that its folder is writable "
+            "and has free space, then run the same command again"
+        ) from exc
+    if moved is None:
+        _print(console, f"{results.path}: no line has error grades; nothing to grade again")
+        return
+    _print(
+        console,
+        f"{results.path}: took out {moved.count} line(s) with error grades to grade those calls "
+        f"again; the old lines are kept in {moved.path}",
+    )
 
 
 def dry_run(transcripts: Sequence[Transcript], rubric: Rubric, config: GraderConfig) -> str:

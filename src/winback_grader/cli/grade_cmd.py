@@ -72,6 +72,12 @@ def grade_command(
     out: Path | None = typer.Option(
         None, "--out", help="Write the output to this file instead of stdout."
     ),
+    retry_errors: bool = typer.Option(
+        False,
+        "--retry-errors",
+        help="With --out FILE.jsonl: grade again the calls whose lines contain criteria in "
+        "error, after moving those lines to FILE.retried-<UTC time>.jsonl. Needs the cache.",
+    ),
     explain_call: str | None = typer.Option(
         None,
         "--explain",
@@ -126,6 +132,11 @@ def grade_command(
         errors.print(f"error: invalid --format {output_format!r}; choose one of: {choices}")
         raise typer.Exit(2)
     problem = out_path_problem(out) if out is not None else None
+    if problem is None and retry_errors:
+        explain = explain_call is not None
+        problem = batch_run.retry_errors_problem(
+            out, output_format, cache=not no_cache, dry_run=dry_run, explain=explain
+        )
     if problem is not None:
         errors.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
@@ -174,7 +185,10 @@ def grade_command(
 
     # --out FILE --format jsonl streams, so memory stays bounded, and resumes a killed run.
     if out is not None and output_format == "jsonl" and explain_call is None and not dry_run:
-        raise typer.Exit(_grade_to_jsonl(files, loaded_rubric, config, out, errors, len(missing)))
+        status = _grade_to_jsonl(
+            files, loaded_rubric, config, out, errors, len(missing), retry_errors=retry_errors
+        )
+        raise typer.Exit(status)
 
     # A file that cannot be read is reported, and the other files are still graded.
     transcripts: list[Transcript] = []
@@ -245,12 +259,16 @@ def _grade_to_jsonl(
     out: Path,
     console: Console,
     unreadable: int,
+    *,
+    retry_errors: bool,
 ) -> int:
     """Stream the scorecards to ``out`` and return the exit status."""
     # Each scorecard is on disk once graded, so an interrupted or failed run resumes from FILE.
     resume = f"the calls graded so far are kept in {str(out)!r}; run the same command again"
     try:
-        totals, failed_files = batch_run.grade_to_jsonl(files, rubric, config, out, console)
+        totals, failed_files = batch_run.grade_to_jsonl(
+            files, rubric, config, out, console, retry_errors=retry_errors
+        )
     except WinbackGraderError as exc:
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
