@@ -134,6 +134,9 @@ def test_schema_error_hides_api_key(openai_server: OpenAIServer, rubric: Rubric)
     error = result.grades[0].error
     assert error is not None
     assert "sk-" not in error
+    assert result.grades[0].raw_reply is not None
+    assert "sk-" not in result.grades[0].raw_reply
+    assert "<api key>" in result.grades[0].raw_reply
     assert "evidence[0].turn: '<api key>' is not valid" in error
     assert "score: '" + "x" * 70 + "<api k... is not valid" in error
 

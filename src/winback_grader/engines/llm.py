@@ -333,7 +333,11 @@ class LLMEngine:
         raw_reply: str | None,
         record: CallRecord,
     ) -> EngineResult:
+        # The raw reply is kept for debugging and may echo the key (an error page, a model
+        # that repeats its prompt), so it is scrubbed like the message.
         message = self._scrub(message)
+        if raw_reply is not None:
+            raw_reply = self._scrub(raw_reply)
         ids = ",".join(criterion.id for criterion in criteria)
         logger.warning("grading failed for criteria %s: %s", ids, message)
         grades = [
