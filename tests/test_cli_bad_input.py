@@ -266,6 +266,26 @@ def template_syntax_error(tmp_path: Path) -> tuple[Path, str]:
     return folder, f"error: prompt template 'criterion.j2' in {folder} has a syntax error on line 1"
 
 
+def template_undefined_name(tmp_path: Path) -> tuple[Path, str]:
+    folder = tmp_path / "prompts"
+    shutil.copytree(SHIPPED_PROMPTS, folder)
+    (folder / "criterion.j2").write_text("{{ no_such_name }}", encoding="utf-8")
+    return folder, (
+        f"error: prompt template 'criterion.j2' in {folder} uses an undefined name: "
+        "'no_such_name' is undefined"
+    )
+
+
+def template_render_error(tmp_path: Path) -> tuple[Path, str]:
+    folder = tmp_path / "prompts"
+    shutil.copytree(SHIPPED_PROMPTS, folder)
+    (folder / "transcript.j2").write_text("{{ 1 / 0 }}", encoding="utf-8")
+    return folder, (
+        f"error: prompt template 'transcript.j2' in {folder} failed while rendering: "
+        "ZeroDivisionError: division by zero; fix the template"
+    )
+
+
 def grade_with_prompt_dir(
     server: OpenAIServer, prompt_dir: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
@@ -275,8 +295,15 @@ def grade_with_prompt_dir(
 
 @pytest.mark.parametrize(
     "make_prompt_dir",
-    [absent_folder, file_not_folder, folder_without_template, template_syntax_error],
-    ids=["absent", "file", "missing-template", "syntax-error"],
+    [
+        absent_folder,
+        file_not_folder,
+        folder_without_template,
+        template_syntax_error,
+        template_undefined_name,
+        template_render_error,
+    ],
+    ids=["absent", "file", "missing-template", "syntax-error", "undefined-name", "render-error"],
 )
 def test_bad_prompt_dir_sends_nothing(
     make_prompt_dir: Callable[[Path], tuple[Path, str]],
@@ -383,3 +410,14 @@ def test_sigint_keeps_graded_calls(tmp_path: Path) -> None:
     assert f"resuming; {kept_lines} call(s) already graded are kept" in rerun.stderr
     ids = [json.loads(line)["transcript_id"] for line in out.read_text().splitlines()]
     assert sorted(ids) == ["call-1001", "call-1003", "call-1006"]
+
+
+def test_render_error_stops_dry_run(tmp_path: Path, openai_server: OpenAIServer) -> None:
+    prompt_dir, expected = template_render_error(tmp_path)
+
+    result = grade_with_prompt_dir(openai_server, prompt_dir, "--dry-run")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(expected)
+    assert "Traceback" not in result.stderr
+    assert openai_server.chat_requests() == []

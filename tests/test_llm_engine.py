@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +15,14 @@ from pydantic import BaseModel, ValidationError
 from grading_responder import GradingResponder
 from llm_replies import CALL, engine, grade_reply, quote, tool_messages
 from openai_server import OpenAIServer, chat_reply, tool_call
-from winback_grader import Rubric, Scorecard, grade, load_rubric
+from winback_grader import Rubric, Scorecard, TemplateError, grade, grade_many, load_rubric
 from winback_grader.config import GraderConfig
 from winback_grader.engines.base import EngineResult
 from winback_grader.engines.llm import LLMEngine
 from winback_grader.engines.response_models import criterion_reply_model
 from winback_grader.engines.structured import describe_validation_error
+
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 
 
 @pytest.fixture(scope="module")
@@ -559,3 +563,25 @@ def test_invalid_cache_entry_is_ignored(openai_server: OpenAIServer, rubric: Rub
     assert len(openai_server.chat_requests()) == 1
     assert result.grades[0].score == 3
     assert cache.store[key]["reply"]["score"] == 3
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["grade", "grade_many"])
+def test_template_render_error_raises_before_calls(
+    openai_server: OpenAIServer, tmp_path: Path, batch: bool
+) -> None:
+    # A template that fails on every call is a setup error: it must stop the run before
+    # anything is sent, as a library error, not end as an error grade on each criterion.
+    shutil.copytree(PROMPTS, tmp_path / "prompts")
+    (tmp_path / "prompts" / "criterion.j2").write_text("{{ 1 / 0 }}", encoding="utf-8")
+    options = {"model": "openai/test-model", "api_base": openai_server.base_url,
+               "api_key": "sk-test", "cache": False, "prompt_dir": tmp_path / "prompts"}
+
+    with pytest.raises(TemplateError) as caught:
+        if batch:
+            grade_many([CALL, CALL], "winback", **options)
+        else:
+            grade(CALL, "winback", **options)
+
+    assert "prompt template 'criterion.j2'" in str(caught.value)
+    assert "ZeroDivisionError: division by zero" in str(caught.value)
+    assert openai_server.chat_requests() == []

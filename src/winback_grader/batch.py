@@ -27,6 +27,7 @@ from .errors import ConfigError
 from .estimate import has_price
 from .grading import (
     build_engines,
+    check_prompt_templates,
     close_engines,
     grade_transcript,
     resolve_rubric,
@@ -229,6 +230,7 @@ class BatchRun:
         ``totals.reused``. A file that cannot be read raises TranscriptError when the stream
         reaches it, and the calls in flight are cancelled.
         """
+        check_prompt_templates(self.rubric, self.config)
         engines = self._build_engines()
         pending: set[asyncio.Task[tuple[int, Scorecard]]] = set()
         inputs = enumerate(transcripts)

@@ -26,6 +26,7 @@ from .transcript import Transcript, load_transcript
 __all__ = [
     "agrade",
     "build_engines",
+    "check_prompt_templates",
     "close_engines",
     "grade",
     "grade_transcript",
@@ -65,6 +66,7 @@ async def agrade(
     config = GraderConfig.from_options(model, **options)
     loaded_rubric = resolve_rubric(rubric)
     loaded_transcript = resolve_transcript(transcript)
+    check_prompt_templates(loaded_rubric, config)
     return await grade_transcript(loaded_transcript, loaded_rubric, config)
 
 
@@ -114,6 +116,20 @@ def close_engines(engines: dict[str, Engine]) -> None:
         close = getattr(engine, "close", None)
         if callable(close):
             close()
+
+
+def check_prompt_templates(rubric: Rubric, config: GraderConfig) -> None:
+    """Raise TemplateError when the templates of ``config.prompt_dir`` fail on this rubric.
+
+    The shipped templates are tested, so only a user's folder is checked. The check renders a
+    sample call, so a template error stops the run before any model call.
+    """
+    if config.prompt_dir is None or config.is_offline:
+        return
+    from .prompts import PromptRenderer  # imported late: jinja2 is not needed offline
+
+    groups = [criteria for engine, criteria in plan_calls(rubric, config) if engine == "llm"]
+    PromptRenderer(config.prompt_dir).check(rubric, groups)
 
 
 def engine_for(criterion: Criterion, config: GraderConfig) -> str:

@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from ._resources import resource_dir
 from .errors import TemplateError
 from .rubric import Criterion, Rubric
-from .transcript import Transcript
+from .transcript import Transcript, Turn
 
 __all__ = ["PROMPT_VERSION", "PromptRenderer", "format_time", "transcript_markers"]
 
@@ -158,6 +158,27 @@ class PromptRenderer:
             {"role": "user", "content": criteria_text},
         ]
 
+    def check(self, rubric: Rubric, groups: Sequence[Sequence[Criterion]]) -> None:
+        """Render every criterion group with a sample call; raise TemplateError if one fails.
+
+        Loading a template finds a missing file or a syntax error, but an undefined name or an
+        error inside an expression (``{{ 1/0 }}``) only shows when the template renders. The
+        grader calls this once per run, so such a template stops the run before any model call
+        instead of failing every call.
+
+        NOTE: the sample call has two turns with times and plain text. A template that fails
+        only on other transcripts (no times, one role) still fails at that call.
+        """
+        sample = Transcript(
+            id="template-check",
+            turns=[
+                Turn(speaker="Agent", role="agent", text="Hello, this is Sam.", start=0.0, end=2.0),
+                Turn(speaker="Customer", role="customer", text="Hi Sam.", start=2.5, end=3.5),
+            ],
+        )
+        for criteria in groups:
+            self.render_messages(sample, rubric, criteria)
+
     def _prefix(self, transcript: Transcript, rubric: Rubric) -> tuple[str, str]:
         """Return the system and transcript messages.
 
@@ -223,7 +244,14 @@ class PromptRenderer:
             ) from None
         except jinja2.TemplateError as exc:
             raise TemplateError(
-                f"prompt template {name!r} in {self._folder} failed: {exc}"
+                f"prompt template {name!r} in {self._folder} failed: {exc}; fix the template"
+            ) from None
+        # An expression in the template can raise anything (``{{ 1/0 }}``). Callers catch the
+        # library's errors, so it is reported as a TemplateError that names the template.
+        except Exception as exc:
+            raise TemplateError(
+                f"prompt template {name!r} in {self._folder} failed while rendering: "
+                f"{type(exc).__name__}: {exc}; fix the template"
             ) from None
 
 
