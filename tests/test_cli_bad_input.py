@@ -232,7 +232,10 @@ def test_offline_dry_run_skips_litellm() -> None:
         check=False,
     )
 
-    assert "dry run: 1 transcript(s), 0 model call(s) to offline" in result.stdout
+    assert (
+        "dry run: 1 transcript(s) for the offline phrase engine, which sends no model calls"
+        in result.stdout
+    )
     assert "litellm imported: False" in result.stdout
     assert "model cost map" not in result.stderr
 

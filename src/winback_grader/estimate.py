@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .config import GraderConfig
+from .config import OFFLINE_MODEL, GraderConfig
 from .engines.response_models import criterion_reply_model, group_reply_model
 from .grading import plan_calls, resolve_transcript
 from .prompts import PromptRenderer
@@ -42,6 +42,11 @@ class RunEstimate:
 
     def summary(self) -> str:
         """Return the dry-run line the command line prints."""
+        if self.model == OFFLINE_MODEL:
+            return (
+                f"dry run: {self.transcripts} transcript(s) for the offline phrase engine, which "
+                "sends no model calls and costs nothing; nothing was graded"
+            )
         if self.prompt_cost_usd is None:
             cost = f"prompt cost unknown (litellm has no price for {self.model!r})"
         else:
