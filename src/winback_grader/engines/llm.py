@@ -37,6 +37,7 @@ from .response_models import (
     criterion_reply_model,
     group_reply_model,
 )
+from .scrubbing import SecretScrubber
 from .structured import ReplyFormat, describe_validation_error, reply_parse_errors
 from .transport import (
     CallRecord,
@@ -114,6 +115,8 @@ class LLMEngine:
         self._options = self._request_options()
         self._parse_errors = reply_parse_errors()
         self._renderer = PromptRenderer(config.prompt_dir)
+        # Read at creation, not at import, so that a key set after the import is hidden too.
+        self._scrubber = SecretScrubber.from_config(config)
         # Building a pydantic model, its JSON schema and the request's schema keywords takes
         # milliseconds of CPU, and instructor 1.17 wraps every model it is given in a new
         # class, so memory grew with each call. One prepared reply per criterion group avoids
@@ -169,7 +172,7 @@ class LLMEngine:
                 evidence = self._verify(reply, criteria, transcript)
             except GradingError as error:
                 # Keep the first reply, with its quotes marked unverified.
-                logger.warning("quote re-ask failed (%s): %s", label, error)
+                logger.warning("quote re-ask failed (%s): %s", label, self._scrub(str(error)))
 
         if self.cache is not None:
             stored = {
@@ -196,7 +199,8 @@ class LLMEngine:
             # A damaged entry costs one model call, never the grade.
             logger.warning("ignoring an invalid cache entry %s: %s", key[:12], error)
             return None, False
-        return reply, bool(stored.get("rechecked", False))
+        # Entries written before replies were scrubbed are still valid, so they are scrubbed here.
+        return self._scrubber.scrub_reply(reply), bool(stored.get("rechecked", False))
 
     def _reply_schema(self, criteria: Sequence[Criterion]) -> _ReplySchema:
         """Return the criteria's reply model and schema, built on the first call only."""
@@ -258,10 +262,10 @@ class LLMEngine:
             response = await send_with_retries(
                 self._completion, request, record=record,
                 transient_retries=self.config.transient_retries,
-                backoff_base=self.backoff_base, label=label,
+                backoff_base=self.backoff_base, label=label, scrub=self._scrub,
             )
             try:
-                return reply_format.parse(response)
+                reply = reply_format.parse(response)
             except self._parse_errors as error:
                 if attempt == attempts:
                     raise SchemaMismatchError(
@@ -278,6 +282,10 @@ class LLMEngine:
                     f"the model's reply could not be used: {self._error_detail(error)}",
                     raw_reply_text(response),
                 ) from error
+            else:
+                # The reasoning and quotes go to the scorecard and the cache, and a model may
+                # echo the key it was sent.
+                return self._scrubber.scrub_reply(reply)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _verify(
@@ -346,10 +354,6 @@ class LLMEngine:
         ]
         return EngineResult(grades=grades, usage=record.usage)
 
-    def _secret(self) -> str | None:
-        key = self.config.api_key
-        return key.get_secret_value() if key is not None else None
-
     def _error_detail(self, error: Exception) -> str:
         """Return the error's first line, without the API key, cut to 500 characters.
 
@@ -363,8 +367,7 @@ class LLMEngine:
         return first_line(self._scrub(text), 500) or type(error).__name__
 
     def _scrub(self, text: str) -> str:
-        secret = self._secret()
-        return text.replace(secret, "<api key>") if secret else text
+        return self._scrubber.scrub(text)
 
     # -- cache key -----------------------------------------------------------------------------
 

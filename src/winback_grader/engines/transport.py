@@ -203,11 +203,14 @@ def _capped_wait(seconds: float) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-def describe_failure(error: BaseException, model: str) -> str:
-    """Return a one-line message for a request that failed for good, saying what to do."""
+def describe_failure(error: BaseException, model: str, *, scrub: Callable[[str], str]) -> str:
+    """Return a one-line message for a request that failed for good, saying what to do.
+
+    ``scrub`` runs before the error text is cut to one line, so no part of a key is left.
+    """
     from litellm import exceptions as provider_errors
 
-    detail = first_line(str(error))
+    detail = first_line(scrub(str(error)))
     if isinstance(error, provider_errors.AuthenticationError) or is_missing_credentials(error):
         return (
             f"authentication failed for model {model!r}: {detail}; check the API key "
@@ -365,10 +368,12 @@ async def send_with_retries(
     transient_retries: int,
     backoff_base: float,
     label: str,
+    scrub: Callable[[str], str],
 ) -> Any:
     """Send one chat-completions request, retrying transient failures; return the reply.
 
-    ``record`` collects the requests, tokens and cost. A reply cut off at the token limit is
+    ``record`` collects the requests, tokens and cost. ``scrub`` removes the API key from the
+    error text of each retry's log line. A reply cut off at the token limit is
     sent once more with a larger ``max_tokens``. Raises ``ModelCallError``,
     ``TruncatedReplyError`` or ``UnusableReplyError`` when no usable reply came back.
     """
@@ -376,7 +381,7 @@ async def send_with_retries(
     retries_before = record.transient_retries
     response = await _send_transient_safe(
         completion, kwargs, record=record, transient_retries=transient_retries,
-        backoff_base=backoff_base,
+        backoff_base=backoff_base, scrub=scrub,
     )
     prompt_tokens, completion_tokens = _add_usage(record, response)
 
@@ -391,7 +396,7 @@ async def send_with_retries(
         )
         response = await _send_transient_safe(
             completion, {**kwargs, "max_tokens": larger}, record=record,
-            transient_retries=transient_retries, backoff_base=backoff_base,
+            transient_retries=transient_retries, backoff_base=backoff_base, scrub=scrub,
         )
         prompt_tokens, completion_tokens = _add_usage(record, response)
         if _is_truncated(response, larger):
@@ -417,6 +422,7 @@ async def _send_transient_safe(
     record: CallRecord,
     transient_retries: int,
     backoff_base: float,
+    scrub: Callable[[str], str],
 ) -> Any:
     # Most requests succeed at once, so the first attempt is sent without tenacity: its
     # per-request state cost about 0.2 ms of CPU per call in a py-spy profile of 3,000 calls.
@@ -427,7 +433,9 @@ async def _send_transient_safe(
         raise
     except Exception as error:
         if transient_retries <= 0 or not is_transient(error):
-            raise ModelCallError(describe_failure(error, str(kwargs.get("model")))) from error
+            raise ModelCallError(
+                describe_failure(error, str(kwargs.get("model")), scrub=scrub)
+            ) from error
         first_failure = error
 
     # A fresh AsyncRetrying per request: concurrent requests never share an attempt counter.
@@ -438,7 +446,7 @@ async def _send_transient_safe(
         wait=_wait_strategy(backoff_base),
         retry=retry_if_exception(is_transient),
         reraise=True,
-        before_sleep=_log_retry,
+        before_sleep=_retry_logger(scrub),
     )
     try:
         async for attempt in retrying:
@@ -451,14 +459,20 @@ async def _send_transient_safe(
     except GradingError:
         raise
     except Exception as error:
-        raise ModelCallError(describe_failure(error, str(kwargs.get("model")))) from error
+        raise ModelCallError(
+            describe_failure(error, str(kwargs.get("model")), scrub=scrub)
+        ) from error
     raise AssertionError("unreachable: AsyncRetrying either returns or raises")
 
 
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome is not None else None
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    logger.info(
-        "model request failed (attempt %d): %s; retrying in %.2fs",
-        state.attempt_number, first_line(str(error)), wait,
-    )
+def _retry_logger(scrub: Callable[[str], str]) -> Callable[[RetryCallState], None]:
+    # The error text can echo the request's Authorization header, so it is scrubbed first.
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        logger.info(
+            "model request failed (attempt %d): %s; retrying in %.2fs",
+            state.attempt_number, first_line(scrub(str(error))), wait,
+        )
+
+    return log_retry
