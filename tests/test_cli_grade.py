@@ -119,10 +119,63 @@ def test_explain_unknown_call_is_usage_error() -> None:
     result = run_grade(EXAMPLES / "call-1001.txt", "--explain", "call-9999")
 
     assert result.returncode == 2
-    assert (
-        "--explain 'call-9999': no graded call has that id; graded calls: call-1001"
-        in result.stderr
+    assert result.stderr.strip() == (
+        "error: --explain 'call-9999': no input transcript has that id. Input ids: call-1001"
     )
+
+
+def test_explain_grades_only_that_call() -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_grade(
+            EXAMPLES, *server_args(server), "--explain", "call-1004",
+            extra_env={"OPENAI_API_KEY": "sk-test"},
+        )
+        requests = server.chat_requests()
+
+    assert result.returncode == 0, result.stderr
+    assert "Call call-1004" in result.stdout
+    assert requests
+    # Only call-1004 contains this sentence, so every request graded that call.
+    for request in requests:
+        assert "just hear me out" in json.dumps(request.body["messages"])
+
+
+def test_explain_mistyped_id_sends_nothing() -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_grade(
+            EXAMPLES, *server_args(server), "--explain", "call-1OO4",
+            extra_env={"OPENAI_API_KEY": "sk-test"},
+        )
+        requests = server.chat_requests()
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: --explain 'call-1OO4': no input transcript has that id; did you mean "
+        "'call-1004'? Input ids: call-1004, call-1006, call-1005, call-1003, call-1002 and 1 more"
+    )
+    assert result.stdout == ""
+    assert requests == []
+
+
+@pytest.mark.parametrize(
+    ("out_name", "format_args"),
+    [("results.jsonl", []), ("notes.txt", ["--format", "jsonl"])],
+    ids=["jsonl-out", "jsonl-format"],
+)
+def test_explain_rejects_jsonl_out(out_name: str, format_args: list[str], tmp_path: Path) -> None:
+    out = tmp_path / out_name
+    out.write_bytes(b'{"transcript_id": "call-1001"}\n')
+
+    result = run_grade(
+        EXAMPLES / "call-1001.txt", "--explain", "call-1001", "--out", out, *format_args
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: --explain writes one call's explanation as text, which would overwrite the "
+        f"JSON Lines file {str(out)!r}; pass a .txt or .md --out file, or drop --out to print it"
+    )
+    assert out.read_bytes() == b'{"transcript_id": "call-1001"}\n'
 
 
 def test_bad_file_reported_others_graded(tmp_path: Path) -> None:

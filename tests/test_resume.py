@@ -19,6 +19,7 @@ import pytest
 from grading_responder import GradingResponder
 from openai_server import OpenAIServer, Reply, Request
 from test_batch import make_transcript
+from test_cli_grade import EXAMPLES, run_grade
 from winback_grader import ConfigError, GraderConfig, grade, load_rubric
 from winback_grader.batch import BatchRun
 from winback_grader.results_file import CompletedResults, ResultsFile
@@ -84,6 +85,92 @@ def test_corrupt_line_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_default(path)
     assert str(caught.value).startswith(f"{path}: line 1 is not a scorecard (")
+
+
+@pytest.mark.parametrize(
+    ("contents", "message"),
+    [
+        pytest.param(
+            b'{"note": 1}\n{"note": 2}',
+            "line 1 is not a scorecard (",
+            id="not-scorecards",
+        ),
+        pytest.param(
+            b"{}",
+            "line 1 has no newline and is not the start of a scorecard; ",
+            id="only-tail",
+        ),
+    ],
+)
+def test_foreign_file_stays_unchanged(contents: bytes, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "notes.jsonl"
+    path.write_bytes(contents)
+
+    with pytest.raises(ConfigError) as caught:
+        load_default(path)
+
+    assert message in str(caught.value)
+    assert path.read_bytes() == contents
+
+
+def test_other_run_with_half_line_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    write_cards(path, ["a"])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"transcript_id": "b", "rubric_id": "win')
+    before = path.read_bytes()
+
+    with pytest.raises(ConfigError):
+        ResultsFile(path).load_completed(rubric_id="winback", rubric_version="2027.01", model=None)
+
+    assert path.read_bytes() == before
+
+
+def test_tail_not_a_scorecard_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    write_cards(path, ["a"])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("my own notes")
+    before = path.read_bytes()
+
+    with pytest.raises(ConfigError) as caught:
+        load_default(path)
+
+    assert str(caught.value) == (
+        f"{path}: line 2 has no newline and is not the start of a scorecard; resume only "
+        "appends to a results file that this program wrote: pass another --out file, or "
+        "delete this one to grade everything again"
+    )
+    assert path.read_bytes() == before
+
+
+def test_complete_tail_of_other_run_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    write_cards(path, ["a"])
+    other = grade(make_transcript("b")).model_copy(update={"rubric_version": "2025.01"})
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(other.model_dump_json())
+    before = path.read_bytes()
+
+    with pytest.raises(ConfigError) as caught:
+        load_default(path)
+
+    assert f"{path}: line 2 was graded with rubric 'winback' version '2025.01'" in str(
+        caught.value
+    )
+    assert path.read_bytes() == before
+
+
+def test_cli_keeps_foreign_out_file(tmp_path: Path) -> None:
+    out = tmp_path / "notes.jsonl"
+    contents = b'{"note": 1}\n{"note": 2}'
+    out.write_bytes(contents)
+
+    result = run_grade(EXAMPLES / "call-1001.txt", "--out", out)
+
+    assert result.returncode == 2
+    assert f"error: {out}: line 1 is not a scorecard (" in result.stderr
+    assert out.read_bytes() == contents
 
 
 def test_stream_skips_completed_transcripts(tmp_path: Path) -> None:

@@ -136,6 +136,21 @@ def test_half_written_line_then_set_aside(tmp_path: Path) -> None:
     assert (tmp_path / SIDECAR_NAME).read_text(encoding="utf-8") == lines[0]
 
 
+def test_only_chosen_transcripts_move(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    lines = write_lines(path, [error_card("a"), good_card("b"), error_card("c")])
+    completed = load_default(path)
+
+    moved = ResultsFile(path).set_aside_error_lines(completed, transcript_ids={"a"}, now=NOW)
+
+    assert moved is not None
+    assert moved.count == 1
+    assert path.read_text(encoding="utf-8") == lines[1] + lines[2]
+    assert completed.counts == {"a": 0, "b": 1, "c": 1}
+    # The line of c is now the second line of the file.
+    assert completed.error_lines == {1: "c"}
+
+
 def test_file_changed_since_load_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
     write_lines(path, [error_card("a")])
@@ -225,6 +240,102 @@ def test_retry_errors_rejects_no_cache(tmp_path: Path) -> None:
     )
     assert requests == 0
     assert not out.exists()
+
+
+def test_retry_errors_missing_out_sends_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_grade(
+            EXAMPLES / "call-1001.txt",
+            "--model", "openai/test-model", "--api-base", server.base_url,
+            "--out", out, "--retry-errors",
+            extra_env={"OPENAI_API_KEY": "sk-test"},
+        )
+        requests = len(server.chat_requests())
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: results file {str(out)!r} not found; --retry-errors needs the results file "
+        "of an earlier run (check the path)"
+    )
+    assert requests == 0
+    assert not out.exists()
+
+
+# -- offline reruns: which lines move, and where ----------------------------------------------
+
+
+def test_retry_errors_keeps_other_calls(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    lines = write_lines(
+        out, [error_card("call-9000"), error_card("call-1001"), good_card("call-1002")]
+    )
+
+    result = run_grade(EXAMPLES / "call-1001.txt", "--out", out, "--retry-errors")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"{out}: left 1 line(s) with error grades in place because their calls are not "
+        "among this run's input transcripts"
+    ) in result.stderr
+    after = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert after[:2] == [lines[0], lines[2]]
+    assert [json.loads(line)["transcript_id"] for line in after] == [
+        "call-9000", "call-1002", "call-1001"
+    ]
+    assert len(sidecars(tmp_path)) == 1
+    assert sidecars(tmp_path)[0].read_text(encoding="utf-8") == lines[1]
+
+
+def test_only_other_calls_in_error(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    lines = write_lines(out, [error_card("call-9000"), good_card("call-1001")])
+
+    result = run_grade(EXAMPLES / "call-1001.txt", "--out", out, "--retry-errors")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"{out}: no line of this run's calls has error grades; nothing to grade again"
+    ) in result.stderr
+    assert f"{out}: left 1 line(s) with error grades in place" in result.stderr
+    assert out.read_text(encoding="utf-8") == "".join(lines)
+    assert sidecars(tmp_path) == []
+
+
+def test_plain_resume_reports_error_lines(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    lines = write_lines(out, [error_card("call-1001"), error_card("call-1002")])
+
+    result = run_grade(EXAMPLES / "call-1001.txt", EXAMPLES / "call-1002.json", "--out", out)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"{out}: 2 kept line(s) contain criteria in error; pass --retry-errors to grade them "
+        "again"
+    ) in result.stderr
+    assert out.read_text(encoding="utf-8") == "".join(lines)
+
+
+def test_retry_errors_through_symlink(tmp_path: Path) -> None:
+    folder = tmp_path / "real"
+    folder.mkdir()
+    target = folder / "results.jsonl"
+    lines = write_lines(target, [error_card("call-1001"), good_card("call-1002")])
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+
+    result = run_grade(EXAMPLES / "call-1001.txt", "--out", link, "--retry-errors")
+
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink()
+    assert link.resolve() == target
+    after = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert after[0] == lines[1]
+    assert [json.loads(line)["transcript_id"] for line in after] == ["call-1002", "call-1001"]
+    assert error_lines(target) == []
+    assert len(sidecars(folder)) == 1
+    assert sidecars(folder)[0].read_text(encoding="utf-8") == lines[0]
+    assert list(tmp_path.glob("link.jsonl.retried-*")) == []
 
 
 # -- a real rerun against the loopback server -------------------------------------------------

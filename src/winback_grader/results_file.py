@@ -13,9 +13,11 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -81,7 +83,8 @@ class ResultsFile:
         """Read the complete lines of an earlier run and cut off a half-written last line.
 
         Raises ConfigError when a line is not a Scorecard, or was graded with another rubric
-        or model: resuming would then mix two runs in one file.
+        or model: resuming would then mix two runs in one file. Every line is checked before
+        anything is cut off, so a rejected file stays byte for byte as it was.
         """
         completed = CompletedResults()
         if not self.path.exists():
@@ -89,50 +92,86 @@ class ResultsFile:
 
         data = self.path.read_bytes()
         complete_end = data.rfind(b"\n") + 1
-        if complete_end < len(data):
-            # The last line has no newline: the process died while writing it.
-            completed.truncated_bytes = len(data) - complete_end
-            with self.path.open("r+b") as handle:
-                handle.truncate(complete_end)
-        completed.complete_bytes = complete_end
-
         expected = (rubric_id, rubric_version, model)
         for index, line in enumerate(data[:complete_end].splitlines()):
             if not line.strip():
                 continue
-            number = index + 1
-            scorecard = self._parse_line(line, number)
-            found = (scorecard.rubric_id, scorecard.rubric_version, scorecard.model)
-            if found != expected:
-                raise ConfigError(
-                    f"{self.path}: line {number} was graded with rubric {found[0]!r} version "
-                    f"{found[1]!r} and {_engine_name(found[2])}, but this run uses rubric "
-                    f"{expected[0]!r} version {expected[1]!r} and {_engine_name(expected[2])}; "
-                    "pass another --out file, or delete this one to grade everything again"
-                )
+            scorecard = self._parse_line(line, index + 1)
+            self._check_run(scorecard, index + 1, expected)
             completed.counts[scorecard.transcript_id] += 1
             if scorecard.errors:
                 completed.error_lines[index] = scorecard.transcript_id
+
+        if complete_end < len(data):
+            # The last line has no newline: the process died while writing it.
+            tail = data[complete_end:]
+            self._check_tail(tail, data.count(b"\n") + 1, expected)
+            completed.truncated_bytes = len(tail)
+            with self.path.open("r+b") as handle:
+                handle.truncate(complete_end)
+        completed.complete_bytes = complete_end
         return completed
 
+    def _check_run(
+        self, scorecard: Scorecard, number: int, expected: tuple[str, str, str | None]
+    ) -> None:
+        found = (scorecard.rubric_id, scorecard.rubric_version, scorecard.model)
+        if found != expected:
+            raise ConfigError(
+                f"{self.path}: line {number} was graded with rubric {found[0]!r} version "
+                f"{found[1]!r} and {_engine_name(found[2])}, but this run uses rubric "
+                f"{expected[0]!r} version {expected[1]!r} and {_engine_name(expected[2])}; "
+                "pass another --out file, or delete this one to grade everything again"
+            )
+
+    def _check_tail(self, tail: bytes, number: int, expected: tuple[str, str, str | None]) -> None:
+        """Raise ConfigError unless ``tail`` is what a killed run of this program leaves."""
+        # A last line that still parses was not cut off, so it must match this run too.
+        try:
+            scorecard = Scorecard.model_validate_json(tail)
+        except ValidationError:
+            if _starts_like_scorecard(tail):
+                return
+            raise ConfigError(
+                f"{self.path}: line {number} has no newline and is not the start of a "
+                "scorecard; resume only appends to a results file that this program wrote: "
+                "pass another --out file, or delete this one to grade everything again"
+            ) from None
+        self._check_run(scorecard, number, expected)
+
     def set_aside_error_lines(
-        self, completed: CompletedResults, *, now: datetime | None = None
+        self,
+        completed: CompletedResults,
+        *,
+        transcript_ids: Collection[str] | None = None,
+        now: datetime | None = None,
     ) -> SetAsideLines | None:
         """Move the lines whose scorecards contain an error grade into a sidecar file.
 
         ``completed`` is what ``load_completed`` returned for this file. The moved lines leave
-        its counts, so a resumed run grades those transcripts again. Returns None when no line
-        contains an error grade, and then nothing is written.
+        its counts, so a resumed run grades those transcripts again. With ``transcript_ids``
+        only the lines of those transcripts move, and the other error lines stay in
+        ``completed.error_lines``. Returns None when no line is moved, and then nothing is
+        written.
 
         The sidecar ``<results>.retried-<UTC time>.jsonl`` is written and synced to disk before
         the results file is replaced by a copy without those lines, so a process killed at any
-        point leaves every line in the results file, the sidecar or both. Raises ConfigError
-        when the file changed since it was loaded, and OSError when a write fails; the results
-        file is then unchanged.
+        point leaves every line in the results file, the sidecar or both. When the results file
+        is a symlink, its target is rewritten and the sidecar goes beside the target. Raises
+        ConfigError when the file changed since it was loaded, and OSError when a write fails;
+        the results file is then unchanged.
         """
-        if not completed.error_lines:
+        moving = {
+            index: transcript_id
+            for index, transcript_id in completed.error_lines.items()
+            if transcript_ids is None or transcript_id in transcript_ids
+        }
+        if not moving:
             return None
-        data = self.path.read_bytes()
+        # Replacing the path itself would turn a symlink into a regular file and leave its
+        # target as it was.
+        target = self.path.resolve()
+        data = target.read_bytes()
         if len(data) != completed.complete_bytes:
             raise ConfigError(
                 f"{self.path} changed while this run was reading it, so another run may be "
@@ -141,43 +180,22 @@ class ResultsFile:
 
         # keepends=True keeps each line byte for byte, as the sidecar and the rewrite need it.
         lines = data.splitlines(keepends=True)
-        moved_lines = [lines[index] for index in sorted(completed.error_lines)]
-        kept_lines = [
-            line for index, line in enumerate(lines) if index not in completed.error_lines
-        ]
-        sidecar = self._write_sidecar(moved_lines, now or datetime.now(timezone.utc))
-        _replace_contents(self.path, kept_lines)
+        moved_lines = [lines[index] for index in sorted(moving)]
+        kept_indexes = [index for index in range(len(lines)) if index not in moving]
+        kept_lines = [lines[index] for index in kept_indexes]
+        sidecar = _write_sidecar(target, moved_lines, now or datetime.now(timezone.utc))
+        _replace_contents(target, kept_lines)
 
-        for transcript_id in completed.error_lines.values():
+        for transcript_id in moving.values():
             completed.counts[transcript_id] -= 1
         completed.complete_bytes = sum(len(line) for line in kept_lines)
-        completed.error_lines = {}
+        # The error lines left behind keep their ids under their new line indexes.
+        completed.error_lines = {
+            new_index: completed.error_lines[old_index]
+            for new_index, old_index in enumerate(kept_indexes)
+            if old_index in completed.error_lines
+        }
         return SetAsideLines(count=len(moved_lines), path=sidecar)
-
-    def _write_sidecar(self, lines: list[bytes], now: datetime) -> Path:
-        stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        base = f"{self.path.name}.retried-{stamp}"
-        # Two runs in the same second get -2, -3 ... because mode "xb" never overwrites a file.
-        for attempt in itertools.count(1):
-            suffix = "" if attempt == 1 else f"-{attempt}"
-            sidecar = self.path.with_name(f"{base}{suffix}.jsonl")
-            try:
-                handle = sidecar.open("xb")
-            except FileExistsError:
-                continue
-            try:
-                with handle:
-                    handle.writelines(lines)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            except BaseException:
-                # A partial sidecar would look complete. Deleting it loses nothing, because
-                # the results file is rewritten only after the sidecar is complete.
-                sidecar.unlink(missing_ok=True)
-                raise
-            _sync_folder(sidecar.parent)
-            return sidecar
-        raise AssertionError("unreachable: itertools.count() never ends")
 
     def _parse_line(self, line: bytes, number: int) -> Scorecard:
         try:
@@ -211,6 +229,32 @@ class ResultsFile:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _write_sidecar(path: Path, lines: list[bytes], now: datetime) -> Path:
+    stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{path.name}.retried-{stamp}"
+    # Two runs in the same second get -2, -3 ... because mode "xb" never overwrites a file.
+    for attempt in itertools.count(1):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        sidecar = path.with_name(f"{base}{suffix}.jsonl")
+        try:
+            handle = sidecar.open("xb")
+        except FileExistsError:
+            continue
+        try:
+            with handle:
+                handle.writelines(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            # A partial sidecar would look complete. Deleting it loses nothing, because
+            # the results file is rewritten only after the sidecar is complete.
+            sidecar.unlink(missing_ok=True)
+            raise
+        _sync_folder(sidecar.parent)
+        return sidecar
+    raise AssertionError("unreachable: itertools.count() never ends")
 
 
 def _replace_contents(path: Path, lines: list[bytes]) -> None:
@@ -249,6 +293,16 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+# Scorecard.model_dump_json starts every line with this, because transcript_id is the first field.
+_SCORECARD_START = b'{"transcript_id":'
+
+
+def _starts_like_scorecard(tail: bytes) -> bool:
+    # JSON allows whitespace between tokens, so it is dropped before comparing.
+    compact = re.sub(rb"\s+", b"", tail[:64])
+    return compact.startswith(_SCORECARD_START) or _SCORECARD_START.startswith(compact)
 
 
 def _engine_name(model: str | None) -> str:

@@ -7,9 +7,10 @@ lines, cuts off a half-written last line and grades only the calls FILE does not
 
 A complete line counts as done even when some of its criteria ended in error, so a plain
 resumed run does not retry them. ``--retry-errors`` first moves the lines that contain error
-grades into a sidecar file beside FILE and grades those calls again. The criteria of those
-calls that were graded come back from the grade cache, so only the criteria in error are sent to
-the model.
+grades into a sidecar file beside FILE and grades those calls again. It moves only the lines of
+this run's input transcripts, because a moved line of another call would leave that call out of
+FILE. The criteria of those calls that were graded come back from the grade cache, so only the
+criteria in error are sent to the model.
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ def retry_errors_problem(
             "--retry-errors cannot be combined with --no-cache: the grade cache is what keeps "
             "the criteria already graded in those lines from being paid for again; drop --no-cache"
         )
+    if not out.exists():
+        # Without this check the run would find no error lines and grade every call.
+        return (
+            f"results file {str(out)!r} not found; --retry-errors needs the results file of an "
+            "earlier run (check the path)"
+        )
     return None
 
 
@@ -109,9 +116,16 @@ def grade_to_jsonl(
     if completed.truncated_bytes:
         _print(console, f"{out}: cut off a half-written last line; that call is graded again")
     if retry_errors:
-        _set_aside_error_lines(results, completed, console)
+        input_ids = _input_ids(files)
+        _set_aside_error_lines(results, completed, console, input_ids)
     if completed.total:
         _print(console, f"{out}: resuming; {completed.total} call(s) already graded are kept")
+    if completed.error_lines and not retry_errors:
+        _print(
+            console,
+            f"{out}: {len(completed.error_lines)} kept line(s) contain criteria in error; "
+            "pass --retry-errors to grade them again",
+        )
 
     unreadable = 0
 
@@ -141,27 +155,52 @@ def grade_to_jsonl(
     return totals, unreadable
 
 
+def _input_ids(files: Sequence[Path]) -> set[str]:
+    """Read the files and return the transcript ids of those that can be read."""
+    ids: set[str] = set()
+    for path in files:
+        try:
+            ids.add(load_transcript(path).id)
+        # The run reads every file again and reports there the ones that cannot be read.
+        except (WinbackGraderError, ValueError):
+            continue
+    return ids
+
+
 def _set_aside_error_lines(
-    results: ResultsFile, completed: CompletedResults, console: Console
+    results: ResultsFile, completed: CompletedResults, console: Console, input_ids: set[str]
 ) -> None:
     # Moved before any call is sent, so the run appends the new scorecards of those calls
-    # to a file that no longer contains their old lines.
+    # to a file that no longer contains their old lines. Lines of calls that this run does not
+    # grade stay, because moving them would drop those calls from the results file.
     try:
-        moved = results.set_aside_error_lines(completed)
+        moved = results.set_aside_error_lines(completed, transcript_ids=input_ids)
     except OSError as exc:
         raise ConfigError(
             f"cannot move the lines with error grades out of {str(results.path)!r}: "
             f"{exc.strerror or exc}; the file is unchanged. Check that its folder is writable "
             "and has free space, then run the same command again"
         ) from exc
-    if moved is None:
+    left = len(completed.error_lines)
+    if moved is None and not left:
         _print(console, f"{results.path}: no line has error grades; nothing to grade again")
-        return
-    _print(
-        console,
-        f"{results.path}: took out {moved.count} line(s) with error grades to grade those calls "
-        f"again; the old lines are kept in {moved.path}",
-    )
+    elif moved is None:
+        _print(
+            console,
+            f"{results.path}: no line of this run's calls has error grades; nothing to grade again",
+        )
+    else:
+        _print(
+            console,
+            f"{results.path}: took out {moved.count} line(s) with error grades to grade those "
+            f"calls again; the old lines are kept in {moved.path}",
+        )
+    if left:
+        _print(
+            console,
+            f"{results.path}: left {left} line(s) with error grades in place because their "
+            "calls are not among this run's input transcripts",
+        )
 
 
 def dry_run(transcripts: Sequence[Transcript], rubric: Rubric, config: GraderConfig) -> str:

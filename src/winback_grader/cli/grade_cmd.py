@@ -31,6 +31,7 @@ from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
 from . import batch_run
+from .explain_call import explain_out_problem, select_call
 from .out_path import format_for_out, out_path_problem
 
 __all__ = ["expand_paths", "grade_command", "grade_loaded"]
@@ -137,6 +138,8 @@ def grade_command(
         problem = batch_run.retry_errors_problem(
             out, output_format, cache=not no_cache, dry_run=dry_run, explain=explain
         )
+    if problem is None and explain_call is not None:
+        problem = explain_out_problem(out, output_format)
     if problem is not None:
         errors.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2)
@@ -203,6 +206,15 @@ def grade_command(
             message = str(exc) if str(file) in str(exc) else f"{file}: {exc}"
             errors.print(f"error: {message}", markup=False, highlight=False)
             unreadable += 1
+
+    # Only the explained call is graded. Reading the files sent nothing, so an unknown id
+    # stops the command before any model call.
+    if explain_call is not None:
+        try:
+            transcripts = select_call(transcripts, explain_call)
+        except LookupError as exc:
+            errors.print(f"error: {exc.args[0]}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
 
     if dry_run:
         try:
