@@ -105,6 +105,21 @@ def test_schema_failures_end_in_error_grade(openai_server: OpenAIServer, rubric:
     assert '"score": 7' in grade_.raw_reply
 
 
+def test_failure_log_names_transcript(
+    openai_server: OpenAIServer, rubric: Rubric, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A log line without the call id cannot be matched to the results of a batch.
+    openai_server.script(*[grade_reply("greeting", 7) for _ in range(2)])
+    with caplog.at_level(logging.WARNING, logger="winback_grader"):
+        _run(
+            engine(openai_server, max_retries=1).grade(CALL, rubric, [rubric.criterion("greeting")])
+        )
+
+    failures = [r.getMessage() for r in caplog.records if "grading failed" in r.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].startswith(f"grading failed for transcript {CALL.id}, criteria greeting: ")
+
+
 def test_schema_error_names_field_and_value(
     openai_server: OpenAIServer, rubric: Rubric
 ) -> None:

@@ -154,7 +154,7 @@ class LLMEngine:
             reply = await self._ask(messages, reply_format, record, label)
         except GradingError as error:
             raw = getattr(error, "raw_reply", None)
-            return self._failed(criteria, str(error), raw, record)
+            return self._failed(transcript, criteria, str(error), raw, record)
 
         # Verify the quotes; re-ask once, listing the ones not found.
         evidence = self._verify(reply, criteria, transcript)
@@ -336,6 +336,7 @@ class LLMEngine:
 
     def _failed(
         self,
+        transcript: Transcript,
         criteria: Sequence[Criterion],
         message: str,
         raw_reply: str | None,
@@ -347,7 +348,9 @@ class LLMEngine:
         if raw_reply is not None:
             raw_reply = self._scrub(raw_reply)
         ids = ",".join(criterion.id for criterion in criteria)
-        logger.warning("grading failed for criteria %s: %s", ids, message)
+        logger.warning(
+            "grading failed for transcript %s, criteria %s: %s", transcript.id, ids, message
+        )
         grades = [
             CriterionGrade.failed(criterion, message, engine="llm", raw_reply=raw_reply)
             for criterion in criteria
