@@ -162,6 +162,10 @@ def _scrubber(api_key: str | None = None, **environ: str) -> SecretScrubber:
             "none of the dummy offers", id="short-values-kept",
         ),
         pytest.param(
+            _scrubber("sk-test", LOCAL_KEY="sk-test"), "key sk-test", "key <api key>",
+            id="short-api-key-hidden",
+        ),
+        pytest.param(
             _scrubber(SHORT_KEY="abcdefgh", LONG_KEY="abcdefgh-and-more"),
             "key abcdefgh-and-more", "key <api key>", id="longest-first",
         ),

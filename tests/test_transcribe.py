@@ -82,7 +82,10 @@ class _Responder:
         with self._lock:
             self.in_flight -= 1
         if name == self.fail:
-            return Reply(status=400, body={"error": {"message": f"unsupported audio in {name}"}})
+            # Echo the Authorization header, as some providers' error pages do.
+            auth = request.headers.get("authorization", "")
+            message = f"unsupported audio in {name} ({auth})"
+            return Reply(status=400, body={"error": {"message": message}})
         return Reply(body=_verbose_json(name))
 
 
@@ -140,7 +143,22 @@ def test_failed_file_does_not_stop_others(tmp_path: Path) -> None:
     assert results[1].error is not None
     assert "unsupported audio in bad.wav" in results[1].error
     assert "sk-secret-123" not in results[1].error
+    assert "Bearer <api key>" in results[1].error
     assert not (tmp_path / "bad.transcript.json").exists()
+
+
+def test_failed_file_hides_environment_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-456")
+    bad = _write_wav(tmp_path / "bad.wav")
+    with OpenAIServer(_Responder(fail="bad.wav")) as server:
+        results = transcribe([bad], model="openai/whisper-1", api_base=server.base_url)
+
+    assert results[0].error is not None
+    assert "unsupported audio in bad.wav" in results[0].error
+    assert "sk-from-env-456" not in results[0].error
+    assert "Bearer <api key>" in results[0].error
 
 
 def test_missing_audio_raises_before_any_request(tmp_path: Path) -> None:

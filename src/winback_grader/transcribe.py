@@ -103,6 +103,10 @@ async def atranscribe(
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
+    from .engines.scrubbing import SecretScrubber
+
+    # A provider's error can echo the key, passed here or read by litellm from the environment.
+    scrubber = SecretScrubber.from_key(api_key)
     limit = asyncio.Semaphore(concurrency)
 
     async def transcribe_one(audio: Path) -> TranscriptionResult:
@@ -119,7 +123,7 @@ async def atranscribe(
                     timeout=timeout,
                 )
             except Exception as exc:  # one failed file must not stop the others
-                message = _without_secret(f"{type(exc).__name__}: {exc}", api_key)
+                message = scrubber.scrub(f"{type(exc).__name__}: {exc}")
                 logger.warning("transcription of %s failed: %s", audio, message)
                 return TranscriptionResult(audio=audio, transcript=None, error=message)
 
@@ -129,11 +133,6 @@ async def atranscribe(
         return TranscriptionResult(audio=audio, transcript=target)
 
     return list(await asyncio.gather(*(transcribe_one(audio) for audio in audio_files)))
-
-
-def _without_secret(message: str, api_key: str | None) -> str:
-    """Remove the API key from an error message, in case a provider echoes it back."""
-    return message.replace(api_key, "***") if api_key else message
 
 
 def _transcript_document(response: Any, audio: Path) -> dict[str, Any]:

@@ -23,10 +23,16 @@ PLACEHOLDER = "<api key>"
 """The text that replaces each secret."""
 
 MIN_SECRET_LENGTH = 8
-"""Shorter values are not treated as secrets.
+"""Shorter values of credential variables are not treated as secrets.
 
-Local servers take dummy keys such as "none", and replacing such a word everywhere would
-garble the reasoning. Provider keys are far longer.
+Such a variable may hold a short flag or name, and replacing such a word everywhere would garble
+the reasoning. Provider keys are far longer.
+"""
+
+MIN_API_KEY_LENGTH = 6
+"""Shorter values of ``api_key=`` are not treated as secrets.
+
+Local servers take dummy keys such as "none" or "EMPTY", which are ordinary words in a reply.
 """
 
 # litellm reads provider keys from variables such as OPENAI_API_KEY, AZURE_AD_TOKEN and
@@ -58,12 +64,23 @@ class SecretScrubber:
         NOTE: a credential variable whose value also occurs in ordinary text, such as a path,
         is replaced in that text as well.
         """
+        key = config.api_key.get_secret_value() if config.api_key is not None else None
+        return cls.from_key(key, environ)
+
+    @classmethod
+    def from_key(
+        cls, api_key: str | None, environ: Mapping[str, str] | None = None
+    ) -> SecretScrubber:
+        """Build a scrubber for ``api_key`` and the credential variables of ``environ``."""
         env = os.environ if environ is None else environ
-        found = {value for name, value in env.items() if _is_credential_variable(name)}
-        if config.api_key is not None:
-            found.add(config.api_key.get_secret_value())
-        secrets = (value for value in found if len(value) >= MIN_SECRET_LENGTH)
-        return cls(tuple(sorted(secrets, key=len, reverse=True)))
+        found = {
+            value
+            for name, value in env.items()
+            if _is_credential_variable(name) and len(value) >= MIN_SECRET_LENGTH
+        }
+        if api_key is not None and len(api_key) >= MIN_API_KEY_LENGTH:
+            found.add(api_key)
+        return cls(tuple(sorted(found, key=len, reverse=True)))
 
     def scrub(self, text: str) -> str:
         """Return the text with every secret and every bearer token replaced."""
