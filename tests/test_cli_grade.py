@@ -363,3 +363,39 @@ def test_mode_json_schema_sends_response_format() -> None:
     assert json_schema_bodies
     assert all(body["response_format"]["type"] == "json_schema" for body in json_schema_bodies)
     assert all("tools" not in body for body in json_schema_bodies)
+
+
+def _copy_of_call_1001(folder: Path) -> Path:
+    """Copy call-1001 and its metadata into ``folder``; the copy has the same transcript id."""
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "call-1001.meta.json", folder)
+    return Path(shutil.copy(EXAMPLES / "call-1001.txt", folder))
+
+
+@pytest.mark.parametrize("to_jsonl", [False, True], ids=["json", "jsonl-out"])
+def test_duplicate_transcript_id_warns(tmp_path: Path, to_jsonl: bool) -> None:
+    copy = _copy_of_call_1001(tmp_path / "copy")
+    out = tmp_path / "cards.jsonl"
+    args = ["--out", out, "--format", "jsonl"] if to_jsonl else ["--format", "json"]
+
+    result = run_grade(EXAMPLES / "call-1001.txt", copy, *args)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"warning: {copy}: transcript id 'call-1001' is also the id of "
+        f"{EXAMPLES / 'call-1001.txt'}; both are graded"
+    ) in result.stderr
+    text = out.read_text(encoding="utf-8") if to_jsonl else result.stdout
+    assert text.count('"transcript_id":"call-1001"') + text.count(
+        '"transcript_id": "call-1001"'
+    ) == 2
+
+
+def test_explain_duplicate_id_grades_first(tmp_path: Path) -> None:
+    copy = _copy_of_call_1001(tmp_path / "copy")
+
+    result = run_grade(EXAMPLES / "call-1001.txt", copy, "--explain", "call-1001")
+
+    assert result.returncode == 0, result.stderr
+    assert "is also the id of" in result.stderr
+    assert result.stdout.count("Call call-1001") == 1

@@ -29,6 +29,7 @@ from ..results_file import CompletedResults, ResultsFile
 from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
+from .input_ids import SeenIds
 
 __all__ = ["dry_run", "grade_list", "grade_to_jsonl", "retry_errors_problem"]
 
@@ -131,9 +132,10 @@ def grade_to_jsonl(
 
     def readable(paths: Sequence[Path]) -> Iterator[Transcript]:
         nonlocal unreadable
+        seen = SeenIds()
         for path in paths:
             try:
-                yield load_transcript(path)
+                transcript = load_transcript(path)
             # A file that cannot be read is reported and the others are still graded, as the
             # grade command does without --out.
             except (WinbackGraderError, ValueError) as exc:
@@ -141,6 +143,11 @@ def grade_to_jsonl(
                 message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
                 _print(console, f"error: {message}")
                 unreadable += 1
+                continue
+            warning = seen.duplicate_warning(transcript.id, path)
+            if warning is not None:
+                _print(console, warning)
+            yield transcript
 
     async def run_all() -> RunTotals:
         with BatchRun(rubric, config, completed=completed) as run, results:

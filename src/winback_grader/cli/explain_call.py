@@ -31,14 +31,16 @@ def explain_out_problem(out: Path | None, output_format: str) -> str | None:
 
 
 def select_call(transcripts: Sequence[Transcript], call_id: str) -> list[Transcript]:
-    """Return the transcripts whose id is ``call_id``, so that only those are graded.
+    """Return the first transcript whose id is ``call_id``, so that only it is graded.
 
-    Raises LookupError with the ids that do exist, closest first, when none has that id.
+    One explanation is printed, so a second file with the same id (which the command warns
+    about) is not graded. Raises LookupError with the ids that do exist, closest first, when
+    none has that id.
     """
     matching = [transcript for transcript in transcripts if transcript.id == call_id]
     if not matching:
         raise LookupError(_unknown_call_message(call_id, [t.id for t in transcripts]))
-    return matching
+    return matching[:1]
 
 
 def _unknown_call_message(call_id: str, input_ids: Sequence[str]) -> str:

@@ -32,6 +32,7 @@ from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
 from . import batch_run
 from .explain_call import explain_out_problem, select_call
+from .input_ids import SeenIds
 from .out_path import format_for_out, out_path_problem
 
 __all__ = ["expand_paths", "grade_command", "grade_loaded"]
@@ -196,9 +197,10 @@ def grade_command(
     # A file that cannot be read is reported, and the other files are still graded.
     transcripts: list[Transcript] = []
     unreadable = len(missing)
+    seen = SeenIds()
     for file in files:
         try:
-            transcripts.append(load_transcript(file))
+            transcript = load_transcript(file)
         # Readers raise TranscriptError for bad input; ValueError also catches a parse error
         # that a reader let through, so one bad file never stops the batch.
         except (WinbackGraderError, ValueError) as exc:
@@ -206,6 +208,11 @@ def grade_command(
             message = str(exc) if str(file) in str(exc) else f"{file}: {exc}"
             errors.print(f"error: {message}", markup=False, highlight=False)
             unreadable += 1
+            continue
+        warning = seen.duplicate_warning(transcript.id, file)
+        if warning is not None:
+            errors.print(warning, markup=False, highlight=False, soft_wrap=True)
+        transcripts.append(transcript)
 
     # Only the explained call is graded. Reading the files sent nothing, so an unknown id
     # stops the command before any model call.
@@ -220,7 +227,7 @@ def grade_command(
         try:
             summary = batch_run.dry_run(transcripts, loaded_rubric, config)
         except WinbackGraderError as exc:
-            errors.print(f"error: {exc}", markup=False, highlight=False)
+            errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         typer.echo(summary)
         raise typer.Exit(2 if unreadable else 0)
