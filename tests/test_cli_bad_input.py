@@ -255,24 +255,29 @@ def file_not_folder(tmp_path: Path) -> tuple[Path, str]:
     return file, f"error: prompt_dir '{file}' is not a folder; {TEMPLATES_FIX}"
 
 
-def folder_without_template(tmp_path: Path) -> tuple[Path, str]:
+def shipped_prompts_with(tmp_path: Path, template: str, text: str | None) -> Path:
+    """Copy the shipped prompts and replace ``template`` by ``text``, or delete it if None."""
     folder = tmp_path / "prompts"
     shutil.copytree(SHIPPED_PROMPTS, folder)
-    (folder / "transcript.j2").unlink()
+    if text is None:
+        (folder / template).unlink()
+    else:
+        (folder / template).write_text(text, encoding="utf-8")
+    return folder
+
+
+def folder_without_template(tmp_path: Path) -> tuple[Path, str]:
+    folder = shipped_prompts_with(tmp_path, "transcript.j2", None)
     return folder, f"error: prompt template 'transcript.j2' not found in {folder}; {TEMPLATES_FIX}"
 
 
 def template_syntax_error(tmp_path: Path) -> tuple[Path, str]:
-    folder = tmp_path / "prompts"
-    shutil.copytree(SHIPPED_PROMPTS, folder)
-    (folder / "criterion.j2").write_text("{% for criterion in criteria %}", encoding="utf-8")
+    folder = shipped_prompts_with(tmp_path, "criterion.j2", "{% for criterion in criteria %}")
     return folder, f"error: prompt template 'criterion.j2' in {folder} has a syntax error on line 1"
 
 
 def template_undefined_name(tmp_path: Path) -> tuple[Path, str]:
-    folder = tmp_path / "prompts"
-    shutil.copytree(SHIPPED_PROMPTS, folder)
-    (folder / "criterion.j2").write_text("{{ no_such_name }}", encoding="utf-8")
+    folder = shipped_prompts_with(tmp_path, "criterion.j2", "{{ no_such_name }}")
     return folder, (
         f"error: prompt template 'criterion.j2' in {folder} uses an undefined name: "
         "'no_such_name' is undefined"
@@ -280,9 +285,7 @@ def template_undefined_name(tmp_path: Path) -> tuple[Path, str]:
 
 
 def template_render_error(tmp_path: Path) -> tuple[Path, str]:
-    folder = tmp_path / "prompts"
-    shutil.copytree(SHIPPED_PROMPTS, folder)
-    (folder / "transcript.j2").write_text("{{ 1 / 0 }}", encoding="utf-8")
+    folder = shipped_prompts_with(tmp_path, "transcript.j2", "{{ 1 / 0 }}")
     return folder, (
         f"error: prompt template 'transcript.j2' in {folder} failed while rendering: "
         "ZeroDivisionError: division by zero; fix the template"

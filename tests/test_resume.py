@@ -113,11 +113,16 @@ def test_foreign_file_stays_unchanged(contents: bytes, message: str, tmp_path: P
     assert path.read_bytes() == contents
 
 
+def append_text(path: Path, text: str) -> None:
+    """Append ``text`` to the file as it is, without a newline."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def test_other_run_with_half_line_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
     write_cards(path, ["a"])
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write('{"transcript_id": "b", "rubric_id": "win')
+    append_text(path, '{"transcript_id": "b", "rubric_id": "win')
     before = path.read_bytes()
 
     with pytest.raises(ConfigError):
@@ -129,8 +134,7 @@ def test_other_run_with_half_line_unchanged(tmp_path: Path) -> None:
 def test_tail_not_a_scorecard_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
     write_cards(path, ["a"])
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write("my own notes")
+    append_text(path, "my own notes")
     before = path.read_bytes()
 
     with pytest.raises(ConfigError) as caught:

@@ -15,7 +15,7 @@ criteria in error are sent to the model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -29,7 +29,7 @@ from ..results_file import CompletedResults, ResultsFile
 from ..rubric import Rubric
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
-from .input_ids import SeenIds
+from .inputs import InputReader
 
 __all__ = ["dry_run", "grade_list", "grade_to_jsonl", "retry_errors_problem"]
 
@@ -128,30 +128,13 @@ def grade_to_jsonl(
             "pass --retry-errors to grade them again",
         )
 
-    unreadable = 0
-
-    def readable(paths: Sequence[Path]) -> Iterator[Transcript]:
-        nonlocal unreadable
-        seen = SeenIds()
-        for path in paths:
-            try:
-                transcript = load_transcript(path)
-            # A file that cannot be read is reported and the others are still graded, as the
-            # grade command does without --out.
-            except (WinbackGraderError, ValueError) as exc:
-                # TranscriptError messages start with the file already; others get it prefixed.
-                message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-                _print(console, f"error: {message}")
-                unreadable += 1
-                continue
-            warning = seen.duplicate_warning(transcript.id, path)
-            if warning is not None:
-                _print(console, warning)
-            yield transcript
+    # A file that cannot be read is reported and the others are still graded, as the grade
+    # command does without --out.
+    reader = InputReader(console)
 
     async def run_all() -> RunTotals:
         with BatchRun(rubric, config, completed=completed) as run, results:
-            async for _, scorecard in run.stream(readable(files)):
+            async for _, scorecard in run.stream(reader.read(files)):
                 results.append(scorecard)
                 for grade in scorecard.errors:
                     where = f"{scorecard.transcript_id}: {grade.criterion_id}"
@@ -159,7 +142,7 @@ def grade_to_jsonl(
         return run.totals
 
     totals = run_sync(run_all())
-    return totals, unreadable
+    return totals, reader.unreadable
 
 
 def _input_ids(files: Sequence[Path]) -> set[str]:

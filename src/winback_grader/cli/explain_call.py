@@ -46,9 +46,9 @@ def select_call(transcripts: Sequence[Transcript], call_id: str) -> list[Transcr
 def _unknown_call_message(call_id: str, input_ids: Sequence[str]) -> str:
     ids = list(dict.fromkeys(input_ids))  # one entry per id, in input order
     close = difflib.get_close_matches(call_id, ids, n=SHOWN_IDS)
-    shown = (close + [i for i in ids if i not in close])[:SHOWN_IDS]
-    listed = ", ".join(shown) if shown else "none, because no input file could be read"
-    if len(ids) > len(shown):
-        listed += f" and {len(ids) - len(shown)} more"
+    listed_ids = (close + [other for other in ids if other not in close])[:SHOWN_IDS]
+    listed = ", ".join(listed_ids) if listed_ids else "none, because no input file could be read"
+    if len(ids) > len(listed_ids):
+        listed += f" and {len(ids) - len(listed_ids)} more"
     guess = f"; did you mean {close[0]!r}?" if close else "."
     return f"--explain {call_id!r}: no input transcript has that id{guess} Input ids: {listed}"

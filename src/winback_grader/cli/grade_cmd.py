@@ -29,10 +29,10 @@ from ..model_check import check_api_key
 from ..prompts import PromptRenderer
 from ..rubric import Rubric
 from ..scorecard import Scorecard
-from ..transcript import Transcript, load_transcript
+from ..transcript import Transcript
 from . import batch_run
 from .explain_call import explain_out_problem, select_call
-from .input_ids import SeenIds
+from .inputs import InputReader
 from .out_path import format_for_out, out_path_problem
 
 __all__ = ["expand_paths", "grade_command", "grade_loaded"]
@@ -195,24 +195,9 @@ def grade_command(
         raise typer.Exit(status)
 
     # A file that cannot be read is reported, and the other files are still graded.
-    transcripts: list[Transcript] = []
-    unreadable = len(missing)
-    seen = SeenIds()
-    for file in files:
-        try:
-            transcript = load_transcript(file)
-        # Readers raise TranscriptError for bad input; ValueError also catches a parse error
-        # that a reader let through, so one bad file never stops the batch.
-        except (WinbackGraderError, ValueError) as exc:
-            # TranscriptError messages start with the file already; others get it prefixed.
-            message = str(exc) if str(file) in str(exc) else f"{file}: {exc}"
-            errors.print(f"error: {message}", markup=False, highlight=False)
-            unreadable += 1
-            continue
-        warning = seen.duplicate_warning(transcript.id, file)
-        if warning is not None:
-            errors.print(warning, markup=False, highlight=False, soft_wrap=True)
-        transcripts.append(transcript)
+    reader = InputReader(errors)
+    transcripts = list(reader.read(files))
+    unreadable = len(missing) + reader.unreadable
 
     # Only the explained call is graded. Reading the files sent nothing, so an unknown id
     # stops the command before any model call.
