@@ -132,6 +132,42 @@ def test_dry_run_sends_nothing(call_folder: Path, tmp_path: Path) -> None:
     assert "nothing was sent" in result.stdout
 
 
+def test_dry_run_skips_graded_calls(call_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        first = run_cli(server, tmp_path, str(call_folder / "call-0.txt"), "--model",
+                        "openai/gpt-4o-mini", "--out", str(out), "--format", "jsonl")
+        assert first.returncode == 0, first.stderr
+        # A killed run leaves a half-written last line, which only the real run may cut.
+        with out.open("ab") as handle:
+            handle.write(b'{"transcript_id": "call-1", "rubr')
+        before = out.read_bytes()
+        graded = len(server.chat_requests())
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o-mini",
+                         "--out", str(out), "--format", "jsonl", "--dry-run")
+        sent = len(server.chat_requests()) - graded
+
+    assert result.returncode == 0, result.stderr
+    assert sent == 0
+    assert result.stdout.startswith("dry run: 1 transcript(s), 15 model call(s) to openai/gpt-4o")
+    assert f"1 transcript(s) already in {out} are skipped" in result.stdout
+    assert out.read_bytes() == before
+
+
+def test_dry_run_rejects_foreign_results(call_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        first = run_cli(server, tmp_path, str(call_folder / "call-0.txt"), "--model",
+                        "openai/gpt-4o-mini", "--out", str(out), "--format", "jsonl")
+        assert first.returncode == 0, first.stderr
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o",
+                         "--out", str(out), "--format", "jsonl", "--dry-run")
+
+    assert result.returncode == 2
+    assert f"{out}: line 1 was graded with rubric 'winback'" in result.stderr
+    assert "pass another --out file" in result.stderr
+
+
 def test_dry_run_strategy_changes_calls(call_folder: Path, tmp_path: Path) -> None:
     with OpenAIServer(GradingResponder()) as server:
         result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/test-model",

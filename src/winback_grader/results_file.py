@@ -78,13 +78,19 @@ class ResultsFile:
         self._handle: IO[str] | None = None
 
     def load_completed(
-        self, *, rubric_id: str, rubric_version: str, model: str | None
+        self,
+        *,
+        rubric_id: str,
+        rubric_version: str,
+        model: str | None,
+        cut_tail: bool = True,
     ) -> CompletedResults:
         """Read the complete lines of an earlier run and cut off a half-written last line.
 
         Raises ConfigError when a line is not a Scorecard, or was graded with another rubric
         or model: resuming would then mix two runs in one file. Every line is checked before
-        anything is cut off, so a rejected file stays byte for byte as it was.
+        anything is cut off, so a rejected file stays byte for byte as it was. With
+        ``cut_tail=False`` the file is only read, as a dry run needs.
         """
         completed = CompletedResults()
         if not self.path.exists():
@@ -107,8 +113,9 @@ class ResultsFile:
             tail = data[complete_end:]
             self._check_tail(tail, data.count(b"\n") + 1, expected)
             completed.truncated_bytes = len(tail)
-            with self.path.open("r+b") as handle:
-                handle.truncate(complete_end)
+            if cut_tail:
+                with self.path.open("r+b") as handle:
+                    handle.truncate(complete_end)
         completed.complete_bytes = complete_end
         return completed
 

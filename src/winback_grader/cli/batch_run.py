@@ -193,6 +193,30 @@ def _set_aside_error_lines(
         )
 
 
-def dry_run(transcripts: Sequence[Transcript], rubric: Rubric, config: GraderConfig) -> str:
-    """Return the dry-run summary: calls, prompt tokens and prompt cost; nothing is sent."""
-    return estimate_run(transcripts, rubric, config).summary()
+def dry_run(
+    transcripts: Sequence[Transcript],
+    rubric: Rubric,
+    config: GraderConfig,
+    results_path: Path | None = None,
+) -> str:
+    """Return the dry-run summary: calls, prompt tokens and prompt cost; nothing is sent.
+
+    With ``results_path``, the results file that the same command would resume, transcripts
+    that the file already contains are left out of the estimate, as the real run skips them.
+    The file is only read. Raises ConfigError when the real run would reject the file.
+    """
+    reused = 0
+    if results_path is not None:
+        completed = ResultsFile(results_path).load_completed(
+            rubric_id=rubric.id,
+            rubric_version=rubric.version,
+            model=None if config.is_offline else config.model,
+            cut_tail=False,
+        )
+        remaining = [t for t in transcripts if not completed.take(t.id)]
+        reused = len(transcripts) - len(remaining)
+        transcripts = remaining
+    summary = estimate_run(transcripts, rubric, config).summary()
+    if reused:
+        summary += f"; {reused} transcript(s) already in {results_path} are skipped"
+    return summary

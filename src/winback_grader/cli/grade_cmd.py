@@ -210,7 +210,9 @@ def grade_command(
 
     if dry_run:
         try:
-            summary = batch_run.dry_run(transcripts, loaded_rubric, config)
+            # Without --dry-run this command would resume the file and skip what it contains.
+            resumed = out if out is not None and output_format == "jsonl" else None
+            summary = batch_run.dry_run(transcripts, loaded_rubric, config, resumed)
         except WinbackGraderError as exc:
             errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
