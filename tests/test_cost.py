@@ -132,12 +132,18 @@ def test_dry_run_sends_nothing(call_folder: Path, tmp_path: Path) -> None:
     assert "nothing was sent" in result.stdout
 
 
-def test_dry_run_skips_graded_calls(call_folder: Path, tmp_path: Path) -> None:
+def grade_first_call(server: OpenAIServer, tmp_path: Path, call_folder: Path) -> Path:
+    """Grade call-0 with gpt-4o-mini into a results file, as an earlier run would have."""
     out = tmp_path / "results.jsonl"
+    first = run_cli(server, tmp_path, str(call_folder / "call-0.txt"), "--model",
+                    "openai/gpt-4o-mini", "--out", str(out), "--format", "jsonl")
+    assert first.returncode == 0, first.stderr
+    return out
+
+
+def test_dry_run_skips_graded_calls(call_folder: Path, tmp_path: Path) -> None:
     with OpenAIServer(GradingResponder()) as server:
-        first = run_cli(server, tmp_path, str(call_folder / "call-0.txt"), "--model",
-                        "openai/gpt-4o-mini", "--out", str(out), "--format", "jsonl")
-        assert first.returncode == 0, first.stderr
+        out = grade_first_call(server, tmp_path, call_folder)
         # A killed run leaves a half-written last line, which only the real run may cut.
         with out.open("ab") as handle:
             handle.write(b'{"transcript_id": "call-1", "rubr')
@@ -155,11 +161,8 @@ def test_dry_run_skips_graded_calls(call_folder: Path, tmp_path: Path) -> None:
 
 
 def test_dry_run_rejects_foreign_results(call_folder: Path, tmp_path: Path) -> None:
-    out = tmp_path / "results.jsonl"
     with OpenAIServer(GradingResponder()) as server:
-        first = run_cli(server, tmp_path, str(call_folder / "call-0.txt"), "--model",
-                        "openai/gpt-4o-mini", "--out", str(out), "--format", "jsonl")
-        assert first.returncode == 0, first.stderr
+        out = grade_first_call(server, tmp_path, call_folder)
         result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o",
                          "--out", str(out), "--format", "jsonl", "--dry-run")
 

@@ -109,11 +109,7 @@ def grade_to_jsonl(
     rubric or model, before any call is graded.
     """
     results = ResultsFile(out)
-    completed = results.load_completed(
-        rubric_id=rubric.id,
-        rubric_version=rubric.version,
-        model=None if config.is_offline else config.model,
-    )
+    completed = _load_completed(results, rubric, config)
     if completed.truncated_bytes:
         _print(console, f"{out}: cut off a half-written last line; that call is graded again")
     if retry_errors:
@@ -201,18 +197,13 @@ def dry_run(
 ) -> str:
     """Return the dry-run summary: calls, prompt tokens and prompt cost; nothing is sent.
 
-    With ``results_path``, the results file that the same command would resume, transcripts
-    that the file already contains are left out of the estimate, as the real run skips them.
-    The file is only read. Raises ConfigError when the real run would reject the file.
+    Transcripts that ``results_path`` already contains are left out of the estimate, because
+    the resumed run skips them. The file is only read. Raises ConfigError when the real run
+    would reject the file.
     """
     reused = 0
     if results_path is not None:
-        completed = ResultsFile(results_path).load_completed(
-            rubric_id=rubric.id,
-            rubric_version=rubric.version,
-            model=None if config.is_offline else config.model,
-            cut_tail=False,
-        )
+        completed = _load_completed(ResultsFile(results_path), rubric, config, cut_tail=False)
         remaining = [t for t in transcripts if not completed.take(t.id)]
         reused = len(transcripts) - len(remaining)
         transcripts = remaining
@@ -220,3 +211,15 @@ def dry_run(
     if reused:
         summary += f"; {reused} transcript(s) already in {results_path} are skipped"
     return summary
+
+
+def _load_completed(
+    results: ResultsFile, rubric: Rubric, config: GraderConfig, *, cut_tail: bool = True
+) -> CompletedResults:
+    """Load the scorecards of ``results`` that a run of this rubric and model may reuse."""
+    return results.load_completed(
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        model=None if config.is_offline else config.model,
+        cut_tail=cut_tail,
+    )
