@@ -12,7 +12,7 @@ if sys.version_info >= (3, 11):
 else:
     from importlib.abc import Traversable
 
-__all__ = ["resource_dir"]
+__all__ = ["Traversable", "resource_dir"]
 
 
 def resource_dir(name: str) -> Traversable:

@@ -19,12 +19,18 @@ from typing import Any, Generic, TypeVar
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from ._resources import resource_dir
+from ._resources import Traversable, resource_dir
 from .errors import TemplateError
 from .rubric import Criterion, Rubric
 from .transcript import Transcript, Turn
 
-__all__ = ["PROMPT_VERSION", "PromptRenderer", "format_time", "transcript_markers"]
+__all__ = [
+    "PROMPT_VERSION",
+    "PromptRenderer",
+    "format_time",
+    "template_fingerprint",
+    "transcript_markers",
+]
 
 PROMPT_VERSION = "1"
 """Version of the prompt wording; part of every cache key, so bump it when a template changes."""
@@ -253,6 +259,25 @@ class PromptRenderer:
                 f"prompt template {name!r} in {self._folder} failed while rendering: "
                 f"{type(exc).__name__}: {exc}; fix the template"
             ) from None
+
+
+def template_fingerprint(prompt_dir: Path | None = None) -> str:
+    """Return a hash of ``PROMPT_VERSION`` and the template files in ``prompt_dir``.
+
+    ``None`` means the shipped templates. Two folders with the same files give the same hash
+    wherever they are. A template file that cannot be read counts as missing, because the
+    renderer reports that problem itself when the run starts.
+    """
+    folder: Traversable = prompt_dir if prompt_dir is not None else resource_dir("prompts")
+    digest = hashlib.sha256(f"prompt version {PROMPT_VERSION}\n".encode())
+    for name in _TEMPLATES:
+        try:
+            contents = (folder / name).read_bytes()
+        except OSError:
+            contents = b"<missing>"
+        digest.update(f"{name} {len(contents)}\n".encode())
+        digest.update(contents)
+    return digest.hexdigest()[:16]
 
 
 def _check_prompt_dir(prompt_dir: Path) -> None:

@@ -4,6 +4,8 @@ With ``--out FILE --format jsonl`` each scorecard is appended to FILE as soon as
 graded, and transcripts are read one window at a time, so memory stays bounded however many
 files are given. Started again with the same arguments, the command keeps FILE's complete
 lines, cuts off a half-written last line and grades only the calls FILE does not contain yet.
+The run that starts FILE records its strategy, mode and prompt templates beside it
+(``run_settings``), and a resumed run with other settings stops before it changes FILE.
 
 A complete line counts as done even when some of its criteria ended in error, so a plain
 resumed run does not retry them. ``--retry-errors`` first moves the lines that contain error
@@ -27,6 +29,7 @@ from ..estimate import estimate_run
 from ..grading import run_sync
 from ..results_file import CompletedResults, ResultsFile
 from ..rubric import Rubric
+from ..run_settings import check_settings, grading_settings, write_settings
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
 from .inputs import InputReader
@@ -106,10 +109,17 @@ def grade_to_jsonl(
     With ``retry_errors`` the lines with error grades are first moved out of ``out`` into a
     sidecar file, and their calls are graded again. Returns the run totals and the number of
     files that could not be read. Raises ConfigError when ``out`` contains results of another
-    rubric or model, before any call is graded.
+    rubric, model, strategy, mode or prompt templates, before any call is graded.
     """
     results = ResultsFile(out)
+    settings = grading_settings(config)
+    started = _has_results(out)
+    if started:
+        # Checked before anything in the file is cut off or moved.
+        check_settings(out, settings)
     completed = _load_completed(results, rubric, config)
+    if not started:
+        write_settings(out, settings)
     if completed.truncated_bytes:
         _print(console, f"{out}: cut off a half-written last line; that call is graded again")
     if retry_errors:
@@ -203,6 +213,8 @@ def dry_run(
     """
     reused = 0
     if results_path is not None:
+        if _has_results(results_path):
+            check_settings(results_path, grading_settings(config))
         completed = _load_completed(ResultsFile(results_path), rubric, config, cut_tail=False)
         remaining = [t for t in transcripts if not completed.take(t.id)]
         reused = len(transcripts) - len(remaining)
@@ -223,3 +235,8 @@ def _load_completed(
         model=None if config.is_offline else config.model,
         cut_tail=cut_tail,
     )
+
+
+def _has_results(path: Path) -> bool:
+    """Return whether an earlier run already wrote to the results file ``path``."""
+    return path.exists() and path.stat().st_size > 0

@@ -1,0 +1,191 @@
+"""A resumed run must use the strategy, mode and prompt templates of the run it resumes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grading_responder import GradingResponder
+from openai_server import OpenAIServer
+from test_cost import run_cli
+from winback_grader import ConfigError, GraderConfig
+from winback_grader._resources import resource_dir
+from winback_grader.prompts import template_fingerprint
+from winback_grader.run_settings import check_settings, grading_settings, settings_path
+
+MODEL = "openai/test-model"
+
+
+@pytest.fixture
+def calls(tmp_path: Path) -> Path:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    for n in range(2):
+        (folder / f"call-{n}.txt").write_text(
+            f"Agent: Hi, this is Dana from Acme calling about account number {n}.\n"
+            "Customer: I left because the price went up a lot last spring.\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def grade_into(
+    server: OpenAIServer, tmp_path: Path, source: Path, out: Path, *options: str
+) -> tuple[int, str, int]:
+    """Run the grade command; return its exit status, stderr and the requests it sent."""
+    before = len(server.chat_requests())
+    result = run_cli(server, tmp_path, str(source), "--model", MODEL, "--out", str(out),
+                     "--format", "jsonl", *options)
+    return result.returncode, result.stderr, len(server.chat_requests()) - before
+
+
+def copy_prompts(tmp_path: Path) -> Path:
+    folder = tmp_path / "my_prompts"
+    folder.mkdir()
+    for name in ("system.j2", "transcript.j2", "criterion.j2"):
+        (folder / name).write_bytes((resource_dir("prompts") / name).read_bytes())
+    return folder
+
+
+def test_first_run_writes_settings(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, _ = grade_into(server, tmp_path, calls, out, "--strategy", "section")
+
+    assert status == 0, stderr
+    recorded = yaml.safe_load(settings_path(out).read_text(encoding="utf-8"))
+    assert recorded == {
+        "strategy": "section",
+        "mode": "tools",
+        "prompts": template_fingerprint(None),
+    }
+    assert settings_path(out).name == "results.jsonl.settings.yaml"
+
+
+def test_resume_with_other_strategy_stops(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, _ = grade_into(server, tmp_path, calls / "call-0.txt", out,
+                                       "--strategy", "section")
+        assert status == 0, stderr
+        before = out.read_bytes()
+
+        other_status, other_stderr, other_sent = grade_into(server, tmp_path, calls, out)
+        after_other = out.read_bytes()
+        same_status, same_stderr, same_sent = grade_into(server, tmp_path, calls, out,
+                                                         "--strategy", "section")
+
+    settings = settings_path(out)
+    assert other_status == 2
+    assert other_sent == 0
+    assert (
+        f"error: {out}: its calls were graded with --strategy section (recorded in "
+        f"{settings}), but this run uses --strategy criterion; pass --strategy section to "
+        f"resume, or pass another --out file, or delete {out} and {settings} to grade "
+        "everything again"
+    ) in " ".join(other_stderr.split())
+    assert after_other == before
+
+    assert same_status == 0, same_stderr
+    assert f"{out}: resuming; 1 call(s) already graded are kept" in same_stderr
+    assert same_sent == 6  # call-1 only: one request per section of the winback rubric
+
+
+def test_resume_with_edited_prompts_stops(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    prompts = copy_prompts(tmp_path)
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, _ = grade_into(server, tmp_path, calls / "call-0.txt", out,
+                                       "--prompt-dir", str(prompts))
+        assert status == 0, stderr
+        with (prompts / "criterion.j2").open("a", encoding="utf-8") as handle:
+            handle.write("\nAnswer in British English.\n")
+
+        edited_status, edited_stderr, edited_sent = grade_into(
+            server, tmp_path, calls, out, "--prompt-dir", str(prompts)
+        )
+
+    message = " ".join(edited_stderr.split())
+    assert edited_status == 2
+    assert edited_sent == 0
+    assert f"error: {out}: its calls were graded with other prompt templates than this run's" in (
+        message
+    )
+    assert "another --prompt-dir, edited templates, or a winback-grader release" in message
+
+
+def test_dry_run_checks_mode(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, _ = grade_into(server, tmp_path, calls / "call-0.txt", out)
+        assert status == 0, stderr
+        dry_status, dry_stderr, dry_sent = grade_into(server, tmp_path, calls, out,
+                                                      "--mode", "json", "--dry-run")
+
+    assert dry_status == 2
+    assert dry_sent == 0
+    assert "graded with --mode tools" in dry_stderr
+    assert "this run uses --mode json; pass --mode tools to resume" in " ".join(
+        dry_stderr.split()
+    )
+
+
+def test_new_results_file_replaces_old_settings(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, _ = grade_into(server, tmp_path, calls / "call-0.txt", out)
+        assert status == 0, stderr
+        # Deleting only the results file starts over: its settings file no longer applies.
+        out.unlink()
+        again_status, again_stderr, _ = grade_into(server, tmp_path, calls, out,
+                                                   "--strategy", "rubric")
+
+    assert again_status == 0, again_stderr
+    recorded = yaml.safe_load(settings_path(out).read_text(encoding="utf-8"))
+    assert recorded["strategy"] == "rubric"
+
+
+def test_offline_run_writes_no_settings(calls: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_cli(server, tmp_path, str(calls), "--model", "offline", "--out", str(out))
+
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+    assert not settings_path(out).exists()
+    assert grading_settings(GraderConfig()) == {}
+
+
+def test_damaged_settings_file_is_rejected(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    settings_path(out).write_text("- just\n- a list\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as caught:
+        check_settings(out, {"strategy": "criterion"})
+
+    assert str(caught.value) == (
+        f"{settings_path(out)} is not a settings file of this program (expected a mapping of "
+        "setting to value); delete it, and the results file beside it is resumed without "
+        "checking its strategy, mode and prompts"
+    )
+
+
+def test_missing_setting_is_not_checked(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    settings_path(out).write_text("strategy: section\n", encoding="utf-8")
+
+    check_settings(out, {"strategy": "section", "mode": "json"})
+
+
+def test_fingerprint_follows_template_contents(tmp_path: Path) -> None:
+    first = copy_prompts(tmp_path)
+    second = tmp_path / "elsewhere"
+    shutil.copytree(first, second)
+
+    assert template_fingerprint(first) == template_fingerprint(None)
+    assert template_fingerprint(second) == template_fingerprint(first)
+    (second / "system.j2").write_text("You grade calls.\n", encoding="utf-8")
+    assert template_fingerprint(second) != template_fingerprint(first)
