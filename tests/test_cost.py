@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from openai_server import OpenAIServer
 from test_batch import RecordingEngine, engines_with, make_transcript
 from winback_grader import GraderConfig, Scorecard, load_rubric
 from winback_grader.batch import BatchRun, RunTotals
+from winback_grader.estimate import RunEstimate
 from winback_grader.scorecard import Usage
 
 
@@ -158,6 +160,43 @@ def test_dry_run_skips_graded_calls(call_folder: Path, tmp_path: Path) -> None:
     assert result.stdout.startswith("dry run: 1 transcript(s), 15 model call(s) to openai/gpt-4o")
     assert f"1 transcript(s) already in {out} are skipped" in result.stdout
     assert out.read_bytes() == before
+
+
+def test_dry_run_estimates_completion_tokens(call_folder: Path, tmp_path: Path) -> None:
+    import litellm
+
+    # Each reply reports 35 completion tokens, so the earlier run's mean is 35 per request.
+    with OpenAIServer(GradingResponder(completion_tokens=35, model="gpt-4o-mini")) as server:
+        out = grade_first_call(server, tmp_path, call_folder)
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o-mini",
+                         "--out", str(out), "--format", "jsonl", "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    found = re.search(r"about (\d+) prompt tokens and (\d+) completion tokens", result.stdout)
+    assert found is not None, result.stdout
+    prompt_tokens, completion_tokens = int(found.group(1)), int(found.group(2))
+    assert completion_tokens == 15 * 35
+    assert f"(at the mean per request of 15 request(s) in {out})" in result.stdout
+    prompt_cost, completion_cost = litellm.cost_per_token(
+        model="openai/gpt-4o-mini", prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+    )
+    assert f"estimated cost ${prompt_cost + completion_cost:.4f};" in result.stdout
+    assert "completion tokens, retries" not in result.stdout
+
+
+def test_completion_estimate_without_price() -> None:
+    estimate = RunEstimate(model="openai/test-model", transcripts=1, calls=10, prompt_tokens=900)
+
+    estimate.add_completion_estimate(20.4, "12 request(s) in r.jsonl")
+
+    assert estimate.completion_tokens == 204
+    assert estimate.completion_cost_usd is None
+    assert estimate.summary() == (
+        "dry run: 1 transcript(s), 10 model call(s) to openai/test-model, about 900 prompt "
+        "tokens and 204 completion tokens (at the mean per request of 12 request(s) in "
+        "r.jsonl), cost unknown (litellm has no price for 'openai/test-model'); retries and "
+        "cache hits are not included; nothing was sent"
+    )
 
 
 def test_dry_run_rejects_foreign_results(call_folder: Path, tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
-"""Estimate a batch run before sending anything: model calls, prompt tokens and prompt cost.
+"""Estimate a batch run before sending anything: model calls, tokens and cost.
 
 Prompts are rendered exactly as the LLM engine renders them (after redaction) and counted with
 ``litellm.token_counter``, together with the response schema that goes with them as a tool.
-The cost comes from litellm's price table. Schema re-asks, transport retries and completion
-tokens are not known in advance, so the estimate leaves them out. Cache hits are not
-subtracted either, so with a warm cache the run sends fewer calls than estimated.
+The cost comes from litellm's price table. Completion tokens depend on the model's replies, so
+they are estimated only from an earlier run of the same setup: the mean completion tokens per
+request of the scorecards in its results file. Schema re-asks and transport retries are not
+known in advance, so the estimate leaves them out. Cache hits are not subtracted either, so
+with a warm cache the run sends fewer calls than estimated.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ class RunEstimate:
     """Prompt tokens of those calls by litellm's token counter, response schemas included."""
     prompt_cost_usd: float | None = None
     """Cost of the prompt tokens by litellm's price table; None when the model has no price."""
+    completion_tokens: int | None = None
+    """Completion tokens at the mean per request of an earlier run; None without one."""
+    completion_cost_usd: float | None = None
+    """Cost of ``completion_tokens``; None when they or the model's price are unknown."""
+    completion_basis: str = ""
+    """The source of the completion estimate, such as ``"40 request(s) in results.jsonl"``."""
 
     def summary(self) -> str:
         """Return the dry-run line the command line prints."""
@@ -47,15 +55,38 @@ class RunEstimate:
                 f"dry run: {self.transcripts} transcript(s) for the offline phrase engine, which "
                 "sends no model calls and costs nothing; nothing was graded"
             )
-        if self.prompt_cost_usd is None:
-            cost = f"prompt cost unknown (litellm has no price for {self.model!r})"
-        else:
-            cost = f"estimated prompt cost ${self.prompt_cost_usd:.4f}"
-        return (
+        calls = (
             f"dry run: {self.transcripts} transcript(s), {self.calls} model call(s) to "
-            f"{self.model}, about {self.prompt_tokens} prompt tokens, {cost}; completion tokens, "
+            f"{self.model}"
+        )
+        if self.completion_tokens is None:
+            if self.prompt_cost_usd is None:
+                cost = f"prompt cost unknown (litellm has no price for {self.model!r})"
+            else:
+                cost = f"estimated prompt cost ${self.prompt_cost_usd:.4f}"
+            return (
+                f"{calls}, about {self.prompt_tokens} prompt tokens, {cost}; completion tokens, "
+                "retries and cache hits are not included; nothing was sent"
+            )
+
+        if self.prompt_cost_usd is None or self.completion_cost_usd is None:
+            cost = f"cost unknown (litellm has no price for {self.model!r})"
+        else:
+            cost = f"estimated cost ${self.prompt_cost_usd + self.completion_cost_usd:.4f}"
+        return (
+            f"{calls}, about {self.prompt_tokens} prompt tokens and {self.completion_tokens} "
+            f"completion tokens (at the mean per request of {self.completion_basis}), {cost}; "
             "retries and cache hits are not included; nothing was sent"
         )
+
+    def add_completion_estimate(self, completion_per_request: float, basis: str) -> None:
+        """Estimate the completion tokens and their cost at ``completion_per_request`` per call.
+
+        ``basis`` names the source of the mean in the summary.
+        """
+        self.completion_tokens = round(self.calls * completion_per_request)
+        self.completion_basis = basis
+        self.completion_cost_usd = _token_cost(self.model, completion_tokens=self.completion_tokens)
 
 
 def estimate_run(
@@ -122,13 +153,18 @@ def _import_litellm() -> Any:
 
 
 def _prompt_cost(model: str, prompt_tokens: int) -> float | None:
+    return _token_cost(model, prompt_tokens=prompt_tokens)
+
+
+def _token_cost(model: str, *, prompt_tokens: int = 0, completion_tokens: int = 0) -> float | None:
+    """Return the cost of these tokens by litellm's price table, or None without a price."""
     litellm = _import_litellm()
 
     try:
-        prompt_cost, _ = litellm.cost_per_token(
-            model=model, prompt_tokens=prompt_tokens, completion_tokens=0
+        prompt_cost, completion_cost = litellm.cost_per_token(
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
         )
     # litellm raises several exception types for a model missing from its price table.
     except Exception:
         return None
-    return float(prompt_cost)
+    return float(prompt_cost) + float(completion_cost)

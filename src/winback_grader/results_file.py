@@ -26,7 +26,7 @@ from typing import IO
 from pydantic import ValidationError
 
 from .errors import ConfigError
-from .scorecard import Scorecard
+from .scorecard import Scorecard, Usage
 
 __all__ = ["CompletedResults", "ResultsFile", "SetAsideLines"]
 
@@ -45,6 +45,10 @@ class CompletedResults:
     """Size of the file's complete lines, which is the file's size after loading."""
     error_lines: dict[int, str] = field(default_factory=dict)
     """Transcript id by line index (0-based) of the scorecards that contain an error grade."""
+    usage: Usage = field(default_factory=Usage)
+    """Model requests, tokens and cost summed over the complete lines read.
+
+    ``set_aside_error_lines`` leaves it unchanged."""
 
     @property
     def total(self) -> int:
@@ -105,6 +109,7 @@ class ResultsFile:
             scorecard = self._parse_line(line, index + 1)
             self._check_run(scorecard, index + 1, expected)
             completed.counts[scorecard.transcript_id] += 1
+            completed.usage = completed.usage + scorecard.usage
             if scorecard.errors:
                 completed.error_lines[index] = scorecard.transcript_id
 

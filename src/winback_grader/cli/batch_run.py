@@ -205,13 +205,15 @@ def dry_run(
     config: GraderConfig,
     results_path: Path | None = None,
 ) -> str:
-    """Return the dry-run summary: calls, prompt tokens and prompt cost; nothing is sent.
+    """Return the dry-run summary: calls, tokens and cost; nothing is sent.
 
     Transcripts that ``results_path`` already contains are left out of the estimate, because
-    the resumed run skips them. The file is only read. Raises ConfigError when the real run
-    would reject the file.
+    the resumed run skips them. The file's scorecards give the mean completion tokens per
+    request, so the estimate includes completion tokens when the file has any. The file is only
+    read. Raises ConfigError when the real run would reject the file.
     """
     reused = 0
+    completed = None
     if results_path is not None:
         if _has_results(results_path):
             check_settings(results_path, grading_settings(config))
@@ -219,7 +221,15 @@ def dry_run(
         remaining = [t for t in transcripts if not completed.take(t.id)]
         reused = len(transcripts) - len(remaining)
         transcripts = remaining
-    summary = estimate_run(transcripts, rubric, config).summary()
+    estimate = estimate_run(transcripts, rubric, config)
+    if completed is not None and completed.usage.calls and not config.is_offline:
+        # The settings check above makes the file's requests comparable: same model, rubric,
+        # strategy, mode and prompts.
+        usage = completed.usage
+        estimate.add_completion_estimate(
+            usage.completion_tokens / usage.calls, f"{usage.calls} request(s) in {results_path}"
+        )
+    summary = estimate.summary()
     if reused:
         summary += f"; {reused} transcript(s) already in {results_path} are skipped"
     return summary
