@@ -42,3 +42,17 @@ def shared_data() -> Path:
             f"real data folder {folder} is absent (set WINBACK_GRADER_SHARED_DATA to its path)"
         )
     return folder
+
+
+@pytest.fixture
+def call_folder(tmp_path: Path) -> Path:
+    """A folder of two short two-speaker calls, call-0.txt and call-1.txt."""
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    for n in range(2):
+        (folder / f"call-{n}.txt").write_text(
+            f"Agent: Hi, this is Dana from Acme calling about account number {n}.\n"
+            "Customer: I left because the price went up a lot last spring.\n",
+            encoding="utf-8",
+        )
+    return folder

@@ -354,6 +354,19 @@ def test_unknown_mode_is_usage_error() -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "bound"),
+    [("--max-cost", "-1", "greater than or equal to 0"),
+     ("--concurrency", "0", "greater than or equal to 1")],
+)
+def test_out_of_range_option_named(option: str, value: str, bound: str) -> None:
+    result = run_grade(CALL, option, value)
+
+    assert result.returncode == 2
+    assert f"Invalid value for '{option}': Input should be {bound}" in result.stderr
+    assert result.stdout == ""
+
+
 class SlowResponder(GradingResponder):
     """Grades every request, one second late, so a test can interrupt a run between calls."""
 

@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from grading_responder import GradingResponder
 from openai_server import OpenAIServer
 from test_batch import RecordingEngine, engines_with, make_transcript
@@ -94,19 +92,6 @@ def test_summary_lists_calls_hits_and_tokens() -> None:
 
 
 # -- the command line against the loopback server -----------------------------------------------
-
-
-@pytest.fixture
-def call_folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "calls"
-    folder.mkdir()
-    for n in range(2):
-        (folder / f"call-{n}.txt").write_text(
-            f"Agent: Hi, this is Dana from Acme calling about account number {n}.\n"
-            "Customer: I left because the price went up a lot last spring.\n",
-            encoding="utf-8",
-        )
-    return folder
 
 
 def run_cli(server: OpenAIServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -19,19 +19,6 @@ from winback_grader.run_settings import check_settings, grading_settings, settin
 MODEL = "openai/test-model"
 
 
-@pytest.fixture
-def calls(tmp_path: Path) -> Path:
-    folder = tmp_path / "calls"
-    folder.mkdir()
-    for n in range(2):
-        (folder / f"call-{n}.txt").write_text(
-            f"Agent: Hi, this is Dana from Acme calling about account number {n}.\n"
-            "Customer: I left because the price went up a lot last spring.\n",
-            encoding="utf-8",
-        )
-    return folder
-
-
 def grade_into(
     server: OpenAIServer, tmp_path: Path, source: Path, out: Path, *options: str
 ) -> tuple[int, str, int]:
@@ -50,10 +37,10 @@ def copy_prompts(tmp_path: Path) -> Path:
     return folder
 
 
-def test_first_run_writes_settings(calls: Path, tmp_path: Path) -> None:
+def test_first_run_writes_settings(call_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.jsonl"
     with OpenAIServer(GradingResponder()) as server:
-        status, stderr, _ = grade_into(server, tmp_path, calls, out, "--strategy", "section")
+        status, stderr, _ = grade_into(server, tmp_path, call_folder, out, "--strategy", "section")
 
     assert status == 0, stderr
     recorded = yaml.safe_load(settings_path(out).read_text(encoding="utf-8"))
@@ -65,17 +52,17 @@ def test_first_run_writes_settings(calls: Path, tmp_path: Path) -> None:
     assert settings_path(out).name == "results.jsonl.settings.yaml"
 
 
-def test_resume_with_other_strategy_stops(calls: Path, tmp_path: Path) -> None:
+def test_resume_with_other_strategy_stops(call_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.jsonl"
     with OpenAIServer(GradingResponder()) as server:
-        status, stderr, _ = grade_into(server, tmp_path, calls / "call-0.txt", out,
+        status, stderr, _ = grade_into(server, tmp_path, call_folder / "call-0.txt", out,
                                        "--strategy", "section")
         assert status == 0, stderr
         before = out.read_bytes()
 
-        other_status, other_stderr, other_sent = grade_into(server, tmp_path, calls, out)
+        other_status, other_stderr, other_sent = grade_into(server, tmp_path, call_folder, out)
         after_other = out.read_bytes()
-        same_status, same_stderr, same_sent = grade_into(server, tmp_path, calls, out,
+        same_status, same_stderr, same_sent = grade_into(server, tmp_path, call_folder, out,
                                                          "--strategy", "section")
 
     settings = settings_path(out)
@@ -94,18 +81,18 @@ def test_resume_with_other_strategy_stops(calls: Path, tmp_path: Path) -> None:
     assert same_sent == 6  # call-1 only: one request per section of the winback rubric
 
 
-def test_resume_with_edited_prompts_stops(calls: Path, tmp_path: Path) -> None:
+def test_resume_with_edited_prompts_stops(call_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.jsonl"
     prompts = copy_prompts(tmp_path)
     with OpenAIServer(GradingResponder()) as server:
-        status, stderr, _ = grade_into(server, tmp_path, calls / "call-0.txt", out,
+        status, stderr, _ = grade_into(server, tmp_path, call_folder / "call-0.txt", out,
                                        "--prompt-dir", str(prompts))
         assert status == 0, stderr
         with (prompts / "criterion.j2").open("a", encoding="utf-8") as handle:
             handle.write("\nAnswer in British English.\n")
 
         edited_status, edited_stderr, edited_sent = grade_into(
-            server, tmp_path, calls, out, "--prompt-dir", str(prompts)
+            server, tmp_path, call_folder, out, "--prompt-dir", str(prompts)
         )
 
     message = " ".join(edited_stderr.split())
@@ -117,12 +104,12 @@ def test_resume_with_edited_prompts_stops(calls: Path, tmp_path: Path) -> None:
     assert "another --prompt-dir, edited templates, or a winback-grader release" in message
 
 
-def test_dry_run_checks_mode(calls: Path, tmp_path: Path) -> None:
+def test_dry_run_checks_mode(call_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.jsonl"
     with OpenAIServer(GradingResponder()) as server:
-        status, stderr, _ = grade_into(server, tmp_path, calls / "call-0.txt", out)
+        status, stderr, _ = grade_into(server, tmp_path, call_folder / "call-0.txt", out)
         assert status == 0, stderr
-        dry_status, dry_stderr, dry_sent = grade_into(server, tmp_path, calls, out,
+        dry_status, dry_stderr, dry_sent = grade_into(server, tmp_path, call_folder, out,
                                                       "--mode", "json", "--dry-run")
 
     assert dry_status == 2
@@ -133,14 +120,14 @@ def test_dry_run_checks_mode(calls: Path, tmp_path: Path) -> None:
     )
 
 
-def test_new_results_file_replaces_old_settings(calls: Path, tmp_path: Path) -> None:
+def test_new_results_file_replaces_old_settings(call_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.jsonl"
     with OpenAIServer(GradingResponder()) as server:
-        status, stderr, _ = grade_into(server, tmp_path, calls / "call-0.txt", out)
+        status, stderr, _ = grade_into(server, tmp_path, call_folder / "call-0.txt", out)
         assert status == 0, stderr
         # Deleting only the results file starts over: its settings file no longer applies.
         out.unlink()
-        again_status, again_stderr, _ = grade_into(server, tmp_path, calls, out,
+        again_status, again_stderr, _ = grade_into(server, tmp_path, call_folder, out,
                                                    "--strategy", "rubric")
 
     assert again_status == 0, again_stderr
@@ -148,10 +135,11 @@ def test_new_results_file_replaces_old_settings(calls: Path, tmp_path: Path) -> 
     assert recorded["strategy"] == "rubric"
 
 
-def test_offline_run_writes_no_settings(calls: Path, tmp_path: Path) -> None:
+def test_offline_run_writes_no_settings(call_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "results.jsonl"
     with OpenAIServer(GradingResponder()) as server:
-        result = run_cli(server, tmp_path, str(calls), "--model", "offline", "--out", str(out))
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "offline",
+                         "--out", str(out))
 
     assert result.returncode == 0, result.stderr
     assert out.exists()
@@ -178,6 +166,111 @@ def test_missing_setting_is_not_checked(tmp_path: Path) -> None:
     settings_path(out).write_text("strategy: section\n", encoding="utf-8")
 
     check_settings(out, {"strategy": "section", "mode": "json"})
+
+
+def test_results_symlink_uses_target_settings(call_folder: Path, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    target = real / "results.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, _ = grade_into(server, tmp_path, call_folder / "call-0.txt", link)
+        assert status == 0, stderr
+        before = target.read_bytes()
+        other_status, other_stderr, other_sent = grade_into(server, tmp_path, call_folder, target,
+                                                            "--strategy", "section")
+
+    assert (real / "results.jsonl.settings.yaml").exists()
+    assert not (tmp_path / "link.jsonl.settings.yaml").exists()
+    assert other_status == 2
+    assert other_sent == 0
+    assert "graded with --strategy criterion" in other_stderr
+    assert target.read_bytes() == before
+
+
+def test_missing_settings_file_is_reported(call_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, _ = grade_into(server, tmp_path, call_folder / "call-0.txt", out)
+        assert status == 0, stderr
+        settings_path(out).unlink()
+        again_status, again_stderr, _ = grade_into(server, tmp_path, call_folder, out)
+
+    assert again_status == 0, again_stderr
+    assert (
+        f"{out}: no settings file {settings_path(out)} from the run that started it (an older "
+        "version, or it was deleted), so its strategy, mode and prompts are not checked"
+    ) in " ".join(again_stderr.split())
+    # A file whose first run is unknown does not get settings that might be wrong.
+    assert not settings_path(out).exists()
+
+
+def test_unpriced_cost_limit_leaves_no_files(call_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, sent = grade_into(server, tmp_path, call_folder, out, "--max-cost", "1")
+
+    assert status == 2
+    assert sent == 0
+    assert "max_cost_usd=1.0 needs the model's price" in stderr
+    assert not out.exists()
+    assert not settings_path(out).exists()
+
+
+def test_settings_file_mode_matches_results(call_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(GradingResponder()) as server:
+        status, stderr, _ = grade_into(server, tmp_path, call_folder / "call-0.txt", out)
+
+    assert status == 0, stderr
+    assert settings_path(out).stat().st_mode == out.stat().st_mode
+    assert list(tmp_path.glob(".results.jsonl.settings.yaml.*")) == []
+
+
+def test_settings_not_utf8_is_rejected(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    settings_path(out).write_bytes(b"\xff\xfe\x00")
+
+    with pytest.raises(ConfigError) as caught:
+        check_settings(out, {"strategy": "criterion"})
+
+    assert str(caught.value).startswith(f"{settings_path(out)} is not a settings file")
+
+
+def test_settings_folder_is_rejected(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    settings_path(out).mkdir()
+
+    with pytest.raises(ConfigError) as caught:
+        check_settings(out, {"strategy": "criterion"})
+
+    assert str(caught.value).startswith(
+        f"cannot read {settings_path(out)}, the grading settings of {out}: "
+    )
+    assert str(caught.value).endswith(
+        "; it must be a readable file, or delete it to resume without checking the strategy, "
+        "mode and prompts"
+    )
+
+
+def test_offline_run_ignores_settings_file(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    settings_path(out).write_text("- damaged\n", encoding="utf-8")
+
+    assert check_settings(out, grading_settings(GraderConfig())) is True
+
+
+def test_fingerprint_follows_included_files(tmp_path: Path) -> None:
+    prompts = copy_prompts(tmp_path)
+    (prompts / "parts").mkdir()
+    (prompts / "parts" / "tone.j2").write_text("Be brief.\n", encoding="utf-8")
+    before = template_fingerprint(prompts)
+
+    (prompts / ".notes.swp").write_text("editor state\n", encoding="utf-8")
+    assert template_fingerprint(prompts) == before
+    (prompts / "parts" / "tone.j2").write_text("Be thorough.\n", encoding="utf-8")
+    assert template_fingerprint(prompts) != before
 
 
 def test_fingerprint_follows_template_contents(tmp_path: Path) -> None:

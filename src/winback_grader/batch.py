@@ -39,7 +39,14 @@ from .rubric import Criterion, Rubric
 from .scorecard import CriterionGrade, EngineName, Scorecard, Usage
 from .transcript import Transcript
 
-__all__ = ["COST_LIMIT_ERROR", "BatchRun", "RunTotals", "agrade_many", "grade_many"]
+__all__ = [
+    "COST_LIMIT_ERROR",
+    "BatchRun",
+    "RunTotals",
+    "agrade_many",
+    "check_cost_limit",
+    "grade_many",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -162,11 +169,25 @@ class BoundedEngine:
         return EngineResult(grades=grades)
 
 
+def check_cost_limit(config: GraderConfig) -> None:
+    """Raise ConfigError when ``max_cost_usd`` is set for a model without a known price.
+
+    The limit could then never be reached.
+    """
+    limited = config.max_cost_usd is not None and not config.is_offline
+    if limited and not has_price(config.model):
+        raise ConfigError(
+            f"max_cost_usd={config.max_cost_usd} needs the model's price, but litellm has no "
+            f"price for {config.model!r}; register one with litellm.register_model(), or "
+            "drop the cost limit"
+        )
+
+
 class BatchRun:
     """One batch run: its engines, cache, concurrency slots, budget and totals.
 
-    Raises ConfigError when ``max_cost_usd`` is set for a model without a known price, because
-    the limit could then never be reached.
+    Raises ConfigError when ``max_cost_usd`` is set for a model without a known price
+    (``check_cost_limit``).
 
     Use it as a context manager so the cache is closed at the end::
 
@@ -189,13 +210,7 @@ class BatchRun:
         self.totals = RunTotals()
         """Totals of the scorecards yielded so far."""
         self._completed = completed
-        limited = config.max_cost_usd is not None and not config.is_offline
-        if limited and not has_price(config.model):
-            raise ConfigError(
-                f"max_cost_usd={config.max_cost_usd} needs the model's price, but litellm has no "
-                f"price for {config.model!r}; register one with litellm.register_model(), or "
-                "drop the cost limit"
-            )
+        check_cost_limit(config)
         self._budget = CostBudget(config.max_cost_usd)
         self._cache: GradeCache | None = None
         self._engines = engines

@@ -262,22 +262,47 @@ class PromptRenderer:
 
 
 def template_fingerprint(prompt_dir: Path | None = None) -> str:
-    """Return a hash of ``PROMPT_VERSION`` and the template files in ``prompt_dir``.
+    """Return a hash of ``PROMPT_VERSION`` and every file in the prompt folder.
 
-    ``None`` means the shipped templates. Two folders with the same files give the same hash
-    wherever they are. A template file that cannot be read counts as missing, because the
-    renderer reports that problem itself when the run starts.
+    ``None`` means the shipped templates. Every file counts, in subfolders too, because a
+    template can include or import any file of its folder. Hidden files and folders (``.git``)
+    are skipped. Two folders with the same files give the same hash wherever they are, and a
+    file that cannot be read changes the hash instead of raising: the renderer reports a
+    missing template itself when the run starts.
     """
     folder: Traversable = prompt_dir if prompt_dir is not None else resource_dir("prompts")
     digest = hashlib.sha256(f"prompt version {PROMPT_VERSION}\n".encode())
-    for name in _TEMPLATES:
-        try:
-            contents = (folder / name).read_bytes()
-        except OSError:
-            contents = b"<missing>"
+    for name, contents in _folder_files(folder, "", depth=0):
         digest.update(f"{name} {len(contents)}\n".encode())
         digest.update(contents)
     return digest.hexdigest()[:16]
+
+
+_MAX_FOLDER_DEPTH = 8
+"""Subfolder levels of a prompt folder that its fingerprint reads; a symlink loop stops here."""
+
+
+def _folder_files(folder: Traversable, prefix: str, *, depth: int) -> list[tuple[str, bytes]]:
+    """Return (relative name, contents) of the files under ``folder``, sorted by name."""
+    if depth > _MAX_FOLDER_DEPTH:
+        return [(prefix, b"<too deep>")]
+    try:
+        entries = sorted(folder.iterdir(), key=lambda entry: entry.name)
+    except OSError:
+        return [(prefix, b"<unreadable folder>")]
+    files: list[tuple[str, bytes]] = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        name = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            files.extend(_folder_files(entry, f"{name}/", depth=depth + 1))
+            continue
+        try:
+            files.append((name, entry.read_bytes()))
+        except OSError:
+            files.append((name, b"<unreadable>"))
+    return files
 
 
 def _check_prompt_dir(prompt_dir: Path) -> None:

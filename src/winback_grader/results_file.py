@@ -55,12 +55,20 @@ class CompletedResults:
         """The number of complete scorecards found."""
         return sum(self.counts.values())
 
+    reused: Counter[str] = field(default_factory=Counter)
+    """How many scorecards of each transcript id ``take`` marked as reused."""
+
     def take(self, transcript_id: str) -> bool:
         """Mark one scorecard of this transcript as reused; False when none is left to reuse."""
         if self.counts[transcript_id] <= 0:
             return False
         self.counts[transcript_id] -= 1
+        self.reused[transcript_id] += 1
         return True
+
+    def reused_error_lines(self) -> int:
+        """Return how many lines with error grades belong to transcripts that were reused."""
+        return sum(1 for transcript_id in self.error_lines.values() if self.reused[transcript_id])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ The offline engine uses none of these settings, so an offline run writes no sett
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,32 +59,40 @@ def grading_settings(config: GraderConfig) -> dict[str, str]:
 
 
 def settings_path(results_path: Path) -> Path:
-    """Return the settings file of a results file: ``results.jsonl.settings.yaml``."""
-    return results_path.with_name(results_path.name + SETTINGS_SUFFIX)
+    """Return the settings file of a results file: ``results.jsonl.settings.yaml``.
+
+    A symlinked results file has its settings beside its target, so a run through the link and
+    a run through the target read the same settings.
+    """
+    target = results_path.resolve()
+    return target.with_name(target.name + SETTINGS_SUFFIX)
 
 
-def check_settings(results_path: Path, settings: dict[str, str]) -> None:
+def check_settings(results_path: Path, settings: dict[str, str]) -> bool:
     """Raise ConfigError when the results file's settings file records other ``settings``.
 
-    A setting that the file does not record is not checked.
-
-    NOTE: a results file written by a version without settings files has none, so a run that
-    resumes it checks only the rubric and model.
+    Returns False when there is no settings file, so nothing could be checked, and True
+    otherwise. A setting that the file does not record is not checked. With empty
+    ``settings`` (the offline engine) the file is not read.
     """
+    if not settings:
+        return True
     path = settings_path(results_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
-        return
+        return False
     except OSError as exc:
         raise ConfigError(
             f"cannot read {path}, the grading settings of {results_path}: "
-            f"{exc.strerror or exc}; check its permissions"
+            f"{exc.strerror or exc}; it must be a readable file, or delete it to resume "
+            "without checking the strategy, mode and prompts"
         ) from exc
-    recorded = _parse(path, text)
+    recorded = _parse(path, data)
     for name, value in settings.items():
         if name in recorded and recorded[name] != value:
             raise ConfigError(_mismatch(results_path, path, name, str(recorded[name]), value))
+    return True
 
 
 def write_settings(results_path: Path, settings: dict[str, str]) -> None:
@@ -93,31 +100,38 @@ def write_settings(results_path: Path, settings: dict[str, str]) -> None:
 
     A settings file left from an earlier results file of the same name is replaced. The write
     is atomic, so a killed run leaves the old file or the new one. Nothing is written when
-    ``settings`` is empty.
+    ``settings`` is empty. Raises ConfigError when the file cannot be written.
     """
     if not settings:
         return
     path = settings_path(results_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = (
         f"# Grading settings of {results_path.name}, written by the run that started it.\n"
         "# A run that resumes that file with other settings stops instead of mixing grades.\n"
         + yaml.safe_dump(settings, sort_keys=False)
     )
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    # Created with open() rather than tempfile.mkstemp, so the file gets the umask's mode like
+    # the results file, and another user who may resume the results file can read it.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
+        raise ConfigError(
+            f"cannot write {path}, the grading settings of {results_path}: "
+            f"{exc.strerror or exc}; make its folder writable, or remove what is at that path"
+        ) from exc
 
 
-def _parse(path: Path, text: str) -> dict[str, Any]:
+def _parse(path: Path, data: bytes) -> dict[str, Any]:
     try:
-        recorded = yaml.safe_load(text)
-    except yaml.YAMLError:
+        recorded = yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError):
         recorded = None
     if not isinstance(recorded, dict):
         raise ConfigError(

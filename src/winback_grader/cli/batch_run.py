@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from rich.console import Console
 
@@ -29,12 +30,23 @@ from ..estimate import estimate_run
 from ..grading import run_sync
 from ..results_file import CompletedResults, ResultsFile
 from ..rubric import Rubric
-from ..run_settings import check_settings, grading_settings, write_settings
+from ..run_settings import check_settings, grading_settings, settings_path, write_settings
 from ..scorecard import Scorecard
 from ..transcript import Transcript, load_transcript
 from .inputs import InputReader
 
-__all__ = ["dry_run", "grade_list", "grade_to_jsonl", "retry_errors_problem"]
+__all__ = ["JsonlRun", "dry_run", "grade_list", "grade_to_jsonl", "retry_errors_problem"]
+
+
+class JsonlRun(NamedTuple):
+    """The outcome of grading into a results file."""
+
+    totals: RunTotals
+    """Counts and spending of the scorecards this run wrote."""
+    unreadable: int
+    """Input files that could not be read."""
+    kept_error_lines: int
+    """Lines with error grades that an earlier run wrote for this run's input transcripts."""
 
 
 def _print(console: Console, message: str) -> None:
@@ -103,23 +115,25 @@ def grade_to_jsonl(
     console: Console,
     *,
     retry_errors: bool = False,
-) -> tuple[RunTotals, int]:
+) -> JsonlRun:
     """Grade the files into ``out``, resuming what an earlier run wrote there.
 
     With ``retry_errors`` the lines with error grades are first moved out of ``out`` into a
-    sidecar file, and their calls are graded again. Returns the run totals and the number of
-    files that could not be read. Raises ConfigError when ``out`` contains results of another
-    rubric, model, strategy, mode or prompt templates, before any call is graded.
+    sidecar file, and their calls are graded again. Raises ConfigError when ``out`` contains
+    results of another rubric, model, strategy, mode or prompt templates, before any call is
+    graded.
     """
     results = ResultsFile(out)
     settings = grading_settings(config)
     started = _has_results(out)
-    if started:
-        # Checked before anything in the file is cut off or moved.
-        check_settings(out, settings)
+    # Checked before anything in the file is cut off or moved.
+    if started and not check_settings(out, settings):
+        _print(
+            console,
+            f"{out}: no settings file {settings_path(out)} from the run that started it (an "
+            "older version, or it was deleted), so its strategy, mode and prompts are not checked",
+        )
     completed = _load_completed(results, rubric, config)
-    if not started:
-        write_settings(out, settings)
     if completed.truncated_bytes:
         _print(console, f"{out}: cut off a half-written last line; that call is graded again")
     if retry_errors:
@@ -137,10 +151,17 @@ def grade_to_jsonl(
     # A file that cannot be read is reported and the others are still graded, as the grade
     # command does without --out.
     reader = InputReader(console)
+    # Written just before the first scorecard, so a run that stops earlier leaves no settings
+    # file behind. A file that had lines when the run started keeps the settings it has.
+    settings_due = not started
 
     async def run_all() -> RunTotals:
+        nonlocal settings_due
         with BatchRun(rubric, config, completed=completed) as run, results:
             async for _, scorecard in run.stream(reader.read(files)):
+                if settings_due:
+                    write_settings(out, settings)
+                    settings_due = False
                 results.append(scorecard)
                 for grade in scorecard.errors:
                     where = f"{scorecard.transcript_id}: {grade.criterion_id}"
@@ -148,7 +169,7 @@ def grade_to_jsonl(
         return run.totals
 
     totals = run_sync(run_all())
-    return totals, reader.unreadable
+    return JsonlRun(totals, reader.unreadable, completed.reused_error_lines())
 
 
 def _input_ids(files: Sequence[Path]) -> set[str]:

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .. import report
 from ..analytics import summarize_by_agent
-from ..batch import RunTotals
+from ..batch import RunTotals, check_cost_limit
 from ..config import GraderConfig, ModeSetting
 from ..errors import WinbackGraderError
 from ..grading import resolve_rubric, run_sync
@@ -102,10 +102,14 @@ def grade_command(
     max_cost: float | None = typer.Option(
         None,
         "--max-cost",
+        min=0,
         help="Stop sending model calls once this many US dollars are spent; report the rest.",
     ),
     concurrency: int = typer.Option(
-        8, "--concurrency", help="Model calls in flight at once, across all transcripts."
+        8,
+        "--concurrency",
+        min=1,
+        help="Model calls in flight at once, across all transcripts.",
     ),
     strategy: str = typer.Option(
         "criterion",
@@ -165,7 +169,10 @@ def grade_command(
             prompt_dir=prompt_dir,
         )
         _check_prompt_dir(config)
-        # A dry run sends nothing, so it needs no key.
+        # A dry run sends nothing, so it needs no key and spends nothing.
+        if not dry_run:
+            # Checked here, before a resumed run's results file is touched.
+            check_cost_limit(config)
         if not config.is_offline and not dry_run:
             has_key = config.api_key is not None
             check_api_key(config.model, api_key_given=has_key, environ=os.environ)
@@ -272,7 +279,7 @@ def _grade_to_jsonl(
     # Each scorecard is on disk once graded, so an interrupted or failed run resumes from FILE.
     resume = f"the calls graded so far are kept in {str(out)!r}; run the same command again"
     try:
-        totals, failed_files = batch_run.grade_to_jsonl(
+        outcome = batch_run.grade_to_jsonl(
             files, rubric, config, out, console, retry_errors=retry_errors
         )
     except WinbackGraderError as exc:
@@ -289,10 +296,11 @@ def _grade_to_jsonl(
         message = f"interrupted: {resume} to grade the rest"
         console.print(message, markup=False, highlight=False, soft_wrap=True)
         return 130
-    console.print(totals.summary(), markup=False, highlight=False, soft_wrap=True)
-    if unreadable or failed_files:
+    console.print(outcome.totals.summary(), markup=False, highlight=False, soft_wrap=True)
+    if unreadable or outcome.unreadable:
         return 2
-    return 1 if totals.errors else 0
+    # An input call whose kept line has criteria in error is not fully graded either.
+    return 1 if outcome.totals.errors or outcome.kept_error_lines else 0
 
 
 def _check_prompt_dir(config: GraderConfig) -> None:
