@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from grading_responder import GradingResponder
 from openai_server import OpenAIServer
 from test_batch import RecordingEngine, engines_with, make_transcript
@@ -49,15 +51,42 @@ def test_cost_limit_stops_new_calls() -> None:
     assert all(card.total is None for card in scorecards)
 
 
-def test_cost_limit_overshoot_is_bounded_by_concurrency() -> None:
+def test_cost_limit_counts_calls_in_flight() -> None:
     config = GraderConfig(model="openai/gpt-4o-mini", concurrency=4, max_cost_usd=0.05, cache=False)
     llm = RecordingEngine(cost=0.01)
 
     _, totals = run_batch(config, llm, count=2)
 
-    # Calls already in flight when the limit is reached still finish and are paid for.
-    assert 5 <= len(llm.calls) <= 5 + 4 - 1
-    assert totals.usage.calls == len(llm.calls)
+    # Calls in flight are counted at the mean cost so far, so the run stops at the limit
+    # instead of finishing every call that was in flight when it got there.
+    assert len(llm.calls) == 5
+    assert totals.usage.cost_usd == pytest.approx(0.05)
+    assert totals.not_graded == 2 * 15 - 5
+
+
+def test_cost_limit_below_first_calls() -> None:
+    config = GraderConfig(
+        model="openai/gpt-4o-mini", concurrency=4, max_cost_usd=0.015, cache=False
+    )
+    llm = RecordingEngine(cost=0.01)
+
+    _, totals = run_batch(config, llm, count=2)
+
+    # No cost is known before the first call finishes, so the first four calls all start.
+    assert len(llm.calls) == 4
+    assert totals.usage.cost_usd == pytest.approx(0.04)
+
+
+def test_failed_call_frees_its_reservation() -> None:
+    config = GraderConfig(model="openai/gpt-4o-mini", concurrency=2, max_cost_usd=0.05, cache=False)
+    llm = RecordingEngine(cost=0.01, fail_on=load_rubric("winback").criteria[0].id)
+
+    scorecards, totals = run_batch(config, llm, count=2)
+
+    # The failed calls spent nothing, and the paid calls still reach the limit.
+    assert totals.usage.cost_usd == pytest.approx(0.05)
+    failed = [g for card in scorecards for g in card.grades if "boom" in (g.error or "")]
+    assert len(failed) >= 1
 
 
 def test_no_cost_limit_grades_everything() -> None:

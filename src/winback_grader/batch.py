@@ -109,21 +109,44 @@ class RunTotals:
 class CostBudget:
     """The money spent so far in a run, against the optional ``max_cost_usd`` limit.
 
-    NOTE: calls already in flight when the limit is reached still finish and are paid for, so
-    a run can spend up to ``concurrency - 1`` calls more than the limit. After the limit even
-    calls that the cache could have answered are reported as not graded.
+    A call starts only while the money spent plus the expected cost of the calls in flight
+    stays below the limit. The expected cost of a call is the mean cost of the calls that
+    finished with a request sent, so a run with calls of similar cost stops at the limit
+    instead of exceeding it by the calls in flight.
+
+    NOTE: before the first call finishes no cost is known, so the first ``concurrency`` calls
+    all start, and a call that costs more than the mean still exceeds the limit by the
+    difference. After the limit even calls that the cache holds grades for are reported as not
+    graded.
     """
 
     def __init__(self, limit_usd: float | None) -> None:
         self.limit_usd = limit_usd
         self.spent_usd = 0.0
+        self._sent_calls = 0
+        self._in_flight = 0
 
-    def add(self, usage: Usage) -> None:
+    def reserve(self) -> bool:
+        """Count one call as in flight and return True, or return False when it must not start."""
+        if self.limit_usd is not None:
+            expected = self.spent_usd + self._in_flight * self._mean_cost()
+            if expected >= self.limit_usd:
+                return False
+        self._in_flight += 1
+        return True
+
+    def settle(self, usage: Usage | None) -> None:
+        """End a reserved call and add what it spent; ``usage`` is None when it has none."""
+        self._in_flight -= 1
+        if usage is None:
+            return
         self.spent_usd += usage.cost_usd or 0.0
+        # Cache hits send nothing and cost nothing, so they would pull the mean down.
+        if usage.calls:
+            self._sent_calls += 1
 
-    @property
-    def exhausted(self) -> bool:
-        return self.limit_usd is not None and self.spent_usd >= self.limit_usd
+    def _mean_cost(self) -> float:
+        return self.spent_usd / self._sent_calls if self._sent_calls else 0.0
 
 
 class BoundedEngine:
@@ -147,11 +170,13 @@ class BoundedEngine:
         async with self._slots:
             # Checked after the wait for a slot, because calls that finished meanwhile may
             # have spent the rest of the budget.
-            if self._budget.exhausted:
+            if not self._budget.reserve():
                 error = f"{COST_LIMIT_ERROR} (max_cost_usd={self._budget.limit_usd})"
                 return self._failed(criteria, error)
+            usage: Usage | None = None
             try:
                 result = await self.inner.grade(transcript, rubric, criteria)
+                usage = result.usage
             except Exception as exc:
                 # By the Engine contract grade() does not raise. If it does anyway, only
                 # this call's criteria fail and the rest of the run goes on.
@@ -161,7 +186,9 @@ class BoundedEngine:
                 )
                 error = f"grading failed: {type(exc).__name__}: {exc}"
                 return self._failed(criteria, error)
-        self._budget.add(result.usage)
+            finally:
+                # Also on cancellation, so the reservation never outlives the call.
+                self._budget.settle(usage)
         return result
 
     def _failed(self, criteria: Sequence[Criterion], error: str) -> EngineResult:
