@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,19 @@ import pytest
 from grading_responder import GradingResponder
 from openai_server import OpenAIServer
 from test_batch import RecordingEngine, engines_with, make_transcript
-from winback_grader import GraderConfig, Scorecard, load_rubric
-from winback_grader.batch import BatchRun, RunTotals
+from winback_grader import (
+    GraderConfig,
+    Rubric,
+    Scorecard,
+    Transcript,
+    grade,
+    grade_many,
+    load_rubric,
+)
+from winback_grader.batch import BatchRun, RunTotals, call_size
+from winback_grader.engines.base import EngineResult
 from winback_grader.estimate import RunEstimate
+from winback_grader.rubric import Criterion
 from winback_grader.scorecard import Usage
 
 
@@ -87,6 +98,56 @@ def test_failed_call_frees_its_reservation() -> None:
     assert totals.usage.cost_usd == pytest.approx(0.05)
     failed = [g for card in scorecards for g in card.grades if "boom" in (g.error or "")]
     assert len(failed) >= 1
+
+
+class SizedCostEngine(RecordingEngine):
+    """Charges each call in proportion to its transcript's length, as a provider does."""
+
+    def __init__(self, dollars_per_char: float) -> None:
+        super().__init__()
+        self.dollars_per_char = dollars_per_char
+        self.charged: list[float] = []
+
+    async def grade(
+        self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
+    ) -> EngineResult:
+        result = await super().grade(transcript, rubric, criteria)
+        cost = call_size(transcript) * self.dollars_per_char
+        self.charged.append(cost)
+        return EngineResult(grades=result.grades, usage=Usage(calls=1, cost_usd=cost))
+
+
+def padded_transcript(number: int, extra_turns: int) -> Transcript:
+    base = make_transcript(f"call-{number}")
+    turns = [*base.turns, *[base.turns[2]] * extra_turns]
+    return base.model_copy(update={"turns": turns})
+
+
+def test_cost_limit_follows_call_size() -> None:
+    # Four short calls, then long ones that cost 40 times as much per criterion. A limit that
+    # counted the calls in flight at the short calls' price would let eight long ones start.
+    rubric = load_rubric("winback")
+    transcripts = [padded_transcript(n, 0 if n < 4 else 100) for n in range(12)]
+    llm = SizedCostEngine(dollars_per_char=1e-6)
+    long_call = call_size(transcripts[-1]) * 1e-6
+    limit = round(4 * len(rubric.criteria) * call_size(transcripts[0]) * 1e-6 + 3 * long_call, 6)
+    config = GraderConfig(
+        model="openai/gpt-4o-mini", concurrency=8, max_cost_usd=limit, cache=False
+    )
+
+    async def run_all() -> RunTotals:
+        with BatchRun(rubric, config, engines=engines_with(llm)) as run:
+            async for _ in run.stream(transcripts):
+                pass
+            return run.totals
+
+    totals = asyncio.run(run_all())
+
+    spent = totals.usage.cost_usd or 0.0
+    assert spent >= limit
+    # Only the call that crossed the limit exceeds it, by at most its own cost.
+    assert spent <= limit + long_call
+    assert totals.not_graded > 0
 
 
 def test_no_cost_limit_grades_everything() -> None:
@@ -250,6 +311,63 @@ def test_max_cost_stops_and_reports(call_folder: Path, tmp_path: Path) -> None:
     statuses = [grade["status"] for card in cards for grade in card["grades"]]
     assert statuses.count("scored") == 1
     assert statuses.count("error") == 29
+
+
+def test_grade_obeys_max_cost(call_folder: Path, tmp_path: Path) -> None:
+    # 1,000 prompt tokens of gpt-4o-mini cost more than $0.0001, so the first reply spends it.
+    responder = GradingResponder(prompt_tokens=1000, model="gpt-4o-mini")
+    with OpenAIServer(responder) as server:
+        card = grade(call_folder / "call-0.txt", model="openai/gpt-4o-mini",
+                     api_base=server.base_url, api_key="sk-test", cache=False,
+                     concurrency=1, max_cost_usd=0.0001)
+        sent = len(server.chat_requests())
+
+    assert sent == 1
+    assert card.usage.calls == 1
+    not_graded = [g for g in card.grades if (g.error or "").startswith("not graded: cost limit")]
+    assert len(not_graded) == len(card.grades) - 1
+    assert card.total is None
+
+
+def test_cached_grades_pass_cost_limit(call_folder: Path, tmp_path: Path) -> None:
+    responder = GradingResponder(prompt_tokens=1000, model="gpt-4o-mini")
+    options = {"model": "openai/gpt-4o-mini", "api_key": "sk-test",
+               "cache_dir": tmp_path / "cache", "concurrency": 1}
+    with OpenAIServer(responder) as server:
+        warm = grade(call_folder / "call-0.txt", api_base=server.base_url, **options)
+        before = len(server.chat_requests())
+        cards = grade_many([call_folder / "call-1.txt", call_folder / "call-0.txt"],
+                           api_base=server.base_url, max_cost_usd=0.0001, **options)
+        sent = len(server.chat_requests()) - before
+
+    assert warm.errors == []
+    # call-1's first request spends the limit; call-0 comes from the cache, which costs nothing.
+    assert sent == 1
+    assert cards[1].errors == []
+    assert cards[1].usage.cached_calls == len(cards[1].grades)
+    assert len(cards[0].errors) == len(cards[0].grades) - 1
+
+
+def test_dry_run_warns_above_max_cost(call_folder: Path, tmp_path: Path) -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o-mini",
+                         "--dry-run", "--max-cost", "0.0001")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "; the estimated cost is above --max-cost $0.0001, so the run would stop before it "
+        "grades every call"
+    ) in result.stdout
+
+
+def test_dry_run_checks_max_cost_price(call_folder: Path, tmp_path: Path) -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/test-model",
+                         "--dry-run", "--max-cost", "1")
+
+    assert result.returncode == 2
+    assert "max_cost_usd=1.0 needs the model's price" in result.stderr
+    assert result.stdout == ""
 
 
 def test_max_cost_needs_known_price(call_folder: Path, tmp_path: Path) -> None:

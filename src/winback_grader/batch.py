@@ -110,43 +110,64 @@ class CostBudget:
     """The money spent so far in a run, against the optional ``max_cost_usd`` limit.
 
     A call starts only while the money spent plus the expected cost of the calls in flight
-    stays below the limit. The expected cost of a call is the mean cost of the calls that
-    finished with a request sent, so a run with calls of similar cost stops at the limit
-    instead of exceeding it by the calls in flight.
+    stays below the limit. Otherwise it waits until a call in flight finishes, and checks
+    again. A call's expected cost is its size (the characters of its transcript, which most of
+    a prompt is) times the highest cost per character of the calls finished so far. So a run
+    stops at the limit unless a call costs more per character than every call before it. A
+    call is left ungraded only once the money spent reaches the limit.
 
     NOTE: before the first call finishes no cost is known, so the first ``concurrency`` calls
-    all start, and a call that costs more than the mean still exceeds the limit by the
-    difference. After the limit even calls that the cache holds grades for are reported as not
-    graded.
+    all start. A call that costs more per character than any before it (a long reply, a retry)
+    exceeds the limit by the difference.
     """
 
     def __init__(self, limit_usd: float | None) -> None:
         self.limit_usd = limit_usd
         self.spent_usd = 0.0
-        self._sent_calls = 0
-        self._in_flight = 0
+        self._cost_per_char = 0.0
+        self._chars_in_flight = 0
+        # Set and replaced each time a call finishes; created by the first call that waits,
+        # inside the running event loop.
+        self._settled: asyncio.Event | None = None
 
-    def reserve(self) -> bool:
-        """Count one call as in flight and return True, or return False when it must not start."""
-        if self.limit_usd is not None:
-            expected = self.spent_usd + self._in_flight * self._mean_cost()
-            if expected >= self.limit_usd:
-                return False
-        self._in_flight += 1
-        return True
+    @property
+    def exhausted(self) -> bool:
+        """Whether the money spent has reached the limit."""
+        return self.limit_usd is not None and self.spent_usd >= self.limit_usd
 
-    def settle(self, usage: Usage | None) -> None:
+    async def reserve(self, chars: int) -> bool:
+        """Count a call of ``chars`` characters as in flight; return False once the limit is spent.
+
+        The call that brings the money spent past the limit can exceed it by its own cost.
+        """
+        while not self.exhausted:
+            expected = self.spent_usd + self._chars_in_flight * self._cost_per_char
+            if self.limit_usd is None or expected < self.limit_usd:
+                self._chars_in_flight += chars
+                return True
+            # Here a call is in flight, since with none the expected cost is the money spent.
+            if self._settled is None:
+                self._settled = asyncio.Event()
+            await self._settled.wait()
+        return False
+
+    def settle(self, chars: int, usage: Usage | None) -> None:
         """End a reserved call and add what it spent; ``usage`` is None when it has none."""
-        self._in_flight -= 1
-        if usage is None:
-            return
-        self.spent_usd += usage.cost_usd or 0.0
-        # Cache hits send nothing and cost nothing, so they would pull the mean down.
-        if usage.calls:
-            self._sent_calls += 1
+        self._chars_in_flight -= chars
+        if usage is not None:
+            cost = usage.cost_usd or 0.0
+            self.spent_usd += cost
+            # Cache hits send no request, so they are left out of the cost per character.
+            if usage.calls:
+                self._cost_per_char = max(self._cost_per_char, cost / chars)
+        if self._settled is not None:
+            self._settled.set()
+            self._settled = None
 
-    def _mean_cost(self) -> float:
-        return self.spent_usd / self._sent_calls if self._sent_calls else 0.0
+
+def call_size(transcript: Transcript) -> int:
+    """Return the characters of the transcript's turns, at least 1: the size of its calls."""
+    return max(1, sum(len(turn.text) for turn in transcript.turns))
 
 
 class BoundedEngine:
@@ -170,7 +191,13 @@ class BoundedEngine:
         async with self._slots:
             # Checked after the wait for a slot, because calls that finished meanwhile may
             # have spent the rest of the budget.
-            if not self._budget.reserve():
+            # The size is counted only when there is a limit that needs it.
+            chars = call_size(transcript) if self._budget.limit_usd is not None else 1
+            if not await self._budget.reserve(chars):
+                # Grades already in the cache cost nothing, so they are still returned.
+                cached = self._cached_result(transcript, rubric, criteria)
+                if cached is not None:
+                    return cached
                 error = f"{COST_LIMIT_ERROR} (max_cost_usd={self._budget.limit_usd})"
                 return self._failed(criteria, error)
             usage: Usage | None = None
@@ -188,12 +215,22 @@ class BoundedEngine:
                 return self._failed(criteria, error)
             finally:
                 # Also on cancellation, so the reservation never outlives the call.
-                self._budget.settle(usage)
+                self._budget.settle(chars, usage)
         return result
 
     def _failed(self, criteria: Sequence[Criterion], error: str) -> EngineResult:
         grades = [CriterionGrade.failed(c, error, engine=self._grade_engine) for c in criteria]
         return EngineResult(grades=grades)
+
+    def _cached_result(
+        self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
+    ) -> EngineResult | None:
+        # Only the LLM engine has a cache; other engines (and test stand-ins) may lack the method.
+        lookup = getattr(self.inner, "cached_result", None)
+        if lookup is None:
+            return None
+        result: EngineResult | None = lookup(transcript, rubric, criteria)
+        return result
 
 
 def check_cost_limit(config: GraderConfig) -> None:

@@ -79,6 +79,13 @@ class RunEstimate:
             "retries and cache hits are not included; nothing was sent"
         )
 
+    @property
+    def cost_usd(self) -> float | None:
+        """Estimated prompt cost, plus the completion cost when estimated; None without a price."""
+        if self.prompt_cost_usd is None:
+            return None
+        return self.prompt_cost_usd + (self.completion_cost_usd or 0.0)
+
     def add_completion_estimate(self, completion_per_request: float, basis: str) -> None:
         """Estimate the completion tokens and their cost at ``completion_per_request`` per call.
 

@@ -63,11 +63,16 @@ async def agrade(
     **options: Any,
 ) -> Scorecard:
     """Grade one call; the awaitable form of ``grade()``."""
+    from .batch import BatchRun  # batch imports this module
+
     config = GraderConfig.from_options(model, **options)
     loaded_rubric = resolve_rubric(rubric)
     loaded_transcript = resolve_transcript(transcript)
-    check_prompt_templates(loaded_rubric, config)
-    return await grade_transcript(loaded_transcript, loaded_rubric, config)
+    # A batch run of one call, so that max_cost_usd holds for one call as it does for many.
+    with BatchRun(loaded_rubric, config) as run:
+        async for _, scorecard in run.stream([loaded_transcript]):
+            return scorecard
+    raise AssertionError("unreachable: a batch run of one transcript yields one scorecard")
 
 
 def resolve_rubric(rubric: Rubric | str | os.PathLike[str]) -> Rubric:

@@ -253,6 +253,12 @@ def dry_run(
     summary = estimate.summary()
     if reused:
         summary += f"; {reused} transcript(s) already in {results_path} are skipped"
+    limit = config.max_cost_usd
+    if limit is not None and estimate.cost_usd is not None and estimate.cost_usd > limit:
+        summary += (
+            f"; the estimated cost is above --max-cost ${limit:.4f}, so the run would stop "
+            "before it grades every call"
+        )
     return summary
 
 

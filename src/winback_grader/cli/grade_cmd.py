@@ -169,10 +169,10 @@ def grade_command(
             prompt_dir=prompt_dir,
         )
         _check_prompt_dir(config)
-        # A dry run sends nothing, so it needs no key and spends nothing.
-        if not dry_run:
-            # Checked here, before a resumed run's results file is touched.
-            check_cost_limit(config)
+        # Checked here, before a resumed run's results file is touched. A dry run checks it
+        # too, because it predicts what the real run does.
+        check_cost_limit(config)
+        # A dry run sends nothing, so it needs no key.
         if not config.is_offline and not dry_run:
             has_key = config.api_key is not None
             check_api_key(config.model, api_key_given=has_key, environ=os.environ)

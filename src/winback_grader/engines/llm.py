@@ -144,11 +144,9 @@ class LLMEngine:
         reply_format = reply_schema.format
         key = self._cache_key(messages, reply_schema.json_schema) if self.cache is not None else ""
 
-        cached_reply, cached_rechecked = self._cached(key, reply_format.model)
-        if cached_reply is not None:
-            evidence = self._verify(cached_reply, criteria, transcript)
-            grades = self._grades(cached_reply, criteria, evidence, rechecked=cached_rechecked)
-            return EngineResult(grades=grades, usage=Usage(cached_calls=1))
+        cached = self._result_from_cache(key, reply_format.model, transcript, criteria)
+        if cached is not None:
+            return cached
 
         try:
             reply = await self._ask(messages, reply_format, record, label)
@@ -184,7 +182,36 @@ class LLMEngine:
         grades = self._grades(reply, criteria, evidence, rechecked=rechecked)
         return EngineResult(grades=grades, usage=record.usage)
 
+    def cached_result(
+        self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
+    ) -> EngineResult | None:
+        """Return the criteria's grades from the cache, or None when it has none; sends nothing.
+
+        ``transcript`` must be redacted already, as ``grade`` receives it.
+        """
+        if self.cache is None:
+            return None
+        criteria = list(criteria)
+        messages = self._renderer.render_messages(transcript, rubric, criteria)
+        reply_schema = self._reply_schema(criteria)
+        key = self._cache_key(messages, reply_schema.json_schema)
+        return self._result_from_cache(key, reply_schema.format.model, transcript, criteria)
+
     # -- steps ---------------------------------------------------------------------------------
+
+    def _result_from_cache(
+        self,
+        key: str,
+        reply_model: type[BaseModel],
+        transcript: Transcript,
+        criteria: Sequence[Criterion],
+    ) -> EngineResult | None:
+        cached_reply, rechecked = self._cached(key, reply_model)
+        if cached_reply is None:
+            return None
+        evidence = self._verify(cached_reply, criteria, transcript)
+        grades = self._grades(cached_reply, criteria, evidence, rechecked=rechecked)
+        return EngineResult(grades=grades, usage=Usage(cached_calls=1))
 
     def _cached(self, key: str, reply_model: type[BaseModel]) -> tuple[BaseModel | None, bool]:
         """Return the cached reply and whether its quotes were re-asked, or (None, False)."""
