@@ -367,6 +367,22 @@ def test_out_of_range_option_named(option: str, value: str, bound: str) -> None:
     assert result.stdout == ""
 
 
+def test_table_never_replaces_results_file(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    first = run_grade(CALL, "--out", out)
+    assert first.returncode == 0, first.stderr
+    before = out.read_bytes()
+
+    result = run_grade(CALL, "--format", "table", "--out", out)
+
+    assert result.returncode == 2
+    assert (
+        f"error: --out {str(out)!r} contains the scorecards of an earlier run, which --format "
+        "table would replace; pass --format jsonl to resume that run, or another --out file"
+    ) in " ".join(result.stderr.split())
+    assert out.read_bytes() == before
+
+
 class SlowResponder(GradingResponder):
     """Grades every request, one second late, so a test can interrupt a run between calls."""
 

@@ -267,10 +267,15 @@ def test_fingerprint_follows_included_files(tmp_path: Path) -> None:
     (prompts / "parts" / "tone.j2").write_text("Be brief.\n", encoding="utf-8")
     before = template_fingerprint(prompts)
 
-    (prompts / ".notes.swp").write_text("editor state\n", encoding="utf-8")
+    (prompts / ".git").mkdir()
+    (prompts / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
     assert template_fingerprint(prompts) == before
     (prompts / "parts" / "tone.j2").write_text("Be thorough.\n", encoding="utf-8")
-    assert template_fingerprint(prompts) != before
+    edited = template_fingerprint(prompts)
+    assert edited != before
+    # A hidden file can be included too.
+    (prompts / ".signature.j2").write_text("Thanks.\n", encoding="utf-8")
+    assert template_fingerprint(prompts) != edited
 
 
 def test_fingerprint_follows_template_contents(tmp_path: Path) -> None:

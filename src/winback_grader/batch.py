@@ -242,8 +242,8 @@ def check_cost_limit(config: GraderConfig) -> None:
     if limited and not has_price(config.model):
         raise ConfigError(
             f"max_cost_usd={config.max_cost_usd} needs the model's price, but litellm has no "
-            f"price for {config.model!r}; register one with litellm.register_model(), or "
-            "drop the cost limit"
+            f"price for {config.model!r}; drop the cost limit (--max-cost), or, in Python, "
+            "register a price with litellm.register_model()"
         )
 
 

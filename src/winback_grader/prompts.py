@@ -264,11 +264,11 @@ class PromptRenderer:
 def template_fingerprint(prompt_dir: Path | None = None) -> str:
     """Return a hash of ``PROMPT_VERSION`` and every file in the prompt folder.
 
-    ``None`` means the shipped templates. Every file counts, in subfolders too, because a
-    template can include or import any file of its folder. Hidden files and folders (``.git``)
-    are skipped. Two folders with the same files give the same hash wherever they are, and a
-    file that cannot be read changes the hash instead of raising: the renderer reports a
-    missing template itself when the run starts.
+    ``None`` means the shipped templates. Every file counts, hidden ones and those in
+    subfolders too, because a template can include or import any file of its folder. Hidden
+    folders (``.git``) are skipped. Two folders with the same files give the same hash wherever
+    they are. A file that cannot be read changes the hash instead of raising, because the
+    renderer reports a missing template itself when the run starts.
     """
     folder: Traversable = prompt_dir if prompt_dir is not None else resource_dir("prompts")
     digest = hashlib.sha256(f"prompt version {PROMPT_VERSION}\n".encode())
@@ -292,11 +292,11 @@ def _folder_files(folder: Traversable, prefix: str, *, depth: int) -> list[tuple
         return [(prefix, b"<unreadable folder>")]
     files: list[tuple[str, bytes]] = []
     for entry in entries:
-        if entry.name.startswith("."):
-            continue
         name = f"{prefix}{entry.name}"
         if entry.is_dir():
-            files.extend(_folder_files(entry, f"{name}/", depth=depth + 1))
+            # Hidden folders hold tool state (.git), not templates.
+            if not entry.name.startswith("."):
+                files.extend(_folder_files(entry, f"{name}/", depth=depth + 1))
             continue
         try:
             files.append((name, entry.read_bytes()))

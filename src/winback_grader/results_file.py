@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from .errors import ConfigError
 from .scorecard import Scorecard, Usage
 
-__all__ = ["CompletedResults", "ResultsFile", "SetAsideLines"]
+__all__ = ["CompletedResults", "ResultsFile", "SetAsideLines", "is_results_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -317,6 +317,16 @@ def _sync_folder(folder: Path) -> None:
 
 # Scorecard.model_dump_json starts every line with this, because transcript_id is the first field.
 _SCORECARD_START = b'{"transcript_id":'
+
+
+def is_results_file(path: Path) -> bool:
+    """Return whether ``path`` is a file whose first line starts like a scorecard line."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(64)
+    except OSError:
+        return False
+    return bool(start.strip()) and _starts_like_scorecard(start)
 
 
 def _starts_like_scorecard(tail: bytes) -> bool:

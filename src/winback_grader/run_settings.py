@@ -106,7 +106,8 @@ def write_settings(results_path: Path, settings: dict[str, str]) -> None:
         return
     path = settings_path(results_path)
     text = (
-        f"# Grading settings of {results_path.name}, written by the run that started it.\n"
+        f"# Grading settings of {path.name.removesuffix(SETTINGS_SUFFIX)}, written by the run "
+        "that started it.\n"
         "# A run that resumes that file with other settings stops instead of mixing grades.\n"
         + yaml.safe_dump(settings, sort_keys=False)
     )

@@ -33,7 +33,7 @@ from ..transcript import Transcript
 from . import batch_run
 from .explain_call import explain_out_problem, select_call
 from .inputs import InputReader
-from .out_path import format_for_out, out_path_problem
+from .out_path import format_for_out, out_path_problem, overwrite_problem
 
 __all__ = ["expand_paths", "grade_command", "grade_loaded"]
 
@@ -138,6 +138,8 @@ def grade_command(
         errors.print(f"error: invalid --format {output_format!r}; choose one of: {choices}")
         raise typer.Exit(2)
     problem = out_path_problem(out) if out is not None else None
+    if problem is None and out is not None and not dry_run:
+        problem = overwrite_problem(out, output_format)
     if problem is None and retry_errors:
         explain = explain_call is not None
         problem = batch_run.retry_errors_problem(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["format_for_out", "out_path_problem"]
+from ..results_file import is_results_file
+
+__all__ = ["format_for_out", "out_path_problem", "overwrite_problem"]
 
 # Output formats chosen by the --out file's extension when --format is not given.
 FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".json": "json", ".csv": "csv"}
@@ -41,3 +43,18 @@ def out_path_problem(out: Path) -> str | None:
     if not out.exists() and not os.access(folder, os.W_OK | os.X_OK):
         return f"--out {str(out)!r}: the folder {str(folder)!r} is not writable; pass another path"
     return None
+
+
+def overwrite_problem(out: Path, output_format: str) -> str | None:
+    """Return why writing ``output_format`` to ``out`` would lose graded calls, or None.
+
+    Only the jsonl format appends to a results file. Any other format replaces the file, so a
+    results file of an earlier run is never replaced by a table, JSON or CSV.
+    """
+    if output_format == "jsonl" or not is_results_file(out):
+        return None
+    return (
+        f"--out {str(out)!r} contains the scorecards of an earlier run, which --format "
+        f"{output_format} would replace; pass --format jsonl to resume that run, or another "
+        "--out file"
+    )
