@@ -173,8 +173,9 @@ def call_size(transcript: Transcript) -> int:
 class BoundedEngine:
     """Wraps an engine so each call takes one slot of the run's semaphore and obeys the budget.
 
-    A call that starts after the budget is spent sends nothing and returns error grades. An
-    exception from the wrapped engine becomes error grades for that call's criteria only.
+    A call that starts after the budget is spent sends nothing and returns error grades,
+    unless the engine's cache holds its grades. An exception from the wrapped engine becomes
+    error grades for that call's criteria only.
     """
 
     def __init__(self, inner: Engine, slots: asyncio.Semaphore, budget: CostBudget) -> None:
@@ -189,10 +190,10 @@ class BoundedEngine:
         self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
     ) -> EngineResult:
         async with self._slots:
-            # Checked after the wait for a slot, because calls that finished meanwhile may
-            # have spent the rest of the budget.
             # The size is counted only when there is a limit that needs it.
             chars = call_size(transcript) if self._budget.limit_usd is not None else 1
+            # Reserved after the wait for a slot, because calls that finished meanwhile may
+            # have spent the rest of the budget.
             if not await self._budget.reserve(chars):
                 # Grades already in the cache cost nothing, so they are still returned.
                 cached = self._cached_result(transcript, rubric, criteria)
