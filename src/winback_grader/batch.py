@@ -174,7 +174,7 @@ class BoundedEngine:
     """Wraps an engine so each call takes one slot of the run's semaphore and obeys the budget.
 
     A call that starts after the budget is spent sends nothing and returns error grades,
-    unless the engine's cache holds its grades. An exception from the wrapped engine becomes
+    unless the engine's cache contains its grades. An exception from the wrapped engine becomes
     error grades for that call's criteria only.
     """
 

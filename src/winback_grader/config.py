@@ -57,7 +57,7 @@ class GraderConfig(BaseModel):
     concurrency: int = Field(default=8, ge=1)
     """Model calls in flight at once."""
     max_cost_usd: float | None = Field(default=None, ge=0)
-    """US dollars after which no new model call starts; calls in flight count at the mean cost."""
+    """US dollars after which no new model call starts; calls in flight count toward it."""
     rpm: int | None = Field(default=None, gt=0)
     """Requests per minute allowed to the judge model; enforced by litellm's Router."""
     tpm: int | None = Field(default=None, gt=0)

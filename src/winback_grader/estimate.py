@@ -69,10 +69,10 @@ class RunEstimate:
                 "retries and cache hits are not included; nothing was sent"
             )
 
-        if self.prompt_cost_usd is None or self.completion_cost_usd is None:
+        if self.cost_usd is None:
             cost = f"cost unknown (litellm has no price for {self.model!r})"
         else:
-            cost = f"estimated cost ${self.prompt_cost_usd + self.completion_cost_usd:.4f}"
+            cost = f"estimated cost ${self.cost_usd:.4f}"
         return (
             f"{calls}, about {self.prompt_tokens} prompt tokens and {self.completion_tokens} "
             f"completion tokens (at the mean per request of {self.completion_basis}), {cost}; "

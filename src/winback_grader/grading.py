@@ -70,9 +70,8 @@ async def agrade(
     loaded_transcript = resolve_transcript(transcript)
     # A batch run of one call, so that max_cost_usd holds for one call as it does for many.
     with BatchRun(loaded_rubric, config) as run:
-        async for _, scorecard in run.stream([loaded_transcript]):
-            return scorecard
-    raise AssertionError("unreachable: a batch run of one transcript yields one scorecard")
+        scorecards = [scorecard async for _, scorecard in run.stream([loaded_transcript])]
+    return scorecards[0]
 
 
 def resolve_rubric(rubric: Rubric | str | os.PathLike[str]) -> Rubric:

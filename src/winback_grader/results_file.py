@@ -46,17 +46,15 @@ class CompletedResults:
     error_lines: dict[int, str] = field(default_factory=dict)
     """Transcript id by line index (0-based) of the scorecards that contain an error grade."""
     usage: Usage = field(default_factory=Usage)
-    """Model requests, tokens and cost summed over the complete lines read.
-
-    ``set_aside_error_lines`` leaves it unchanged."""
+    """Model requests, tokens and cost summed over the complete lines read; moving error lines
+    out with ``set_aside_error_lines`` leaves it unchanged."""
+    reused: Counter[str] = field(default_factory=Counter)
+    """How many scorecards of each transcript id ``take`` marked as reused."""
 
     @property
     def total(self) -> int:
         """The number of complete scorecards found."""
         return sum(self.counts.values())
-
-    reused: Counter[str] = field(default_factory=Counter)
-    """How many scorecards of each transcript id ``take`` marked as reused."""
 
     def take(self, transcript_id: str) -> bool:
         """Mark one scorecard of this transcript as reused; False when none is left to reuse."""
