@@ -83,9 +83,21 @@ def test_cost_limit_below_first_calls() -> None:
 
     _, totals = run_batch(config, llm, count=2)
 
-    # No cost is known before the first call finishes, so the first four calls all start.
-    assert len(llm.calls) == 4
-    assert totals.usage.cost_usd == pytest.approx(0.04)
+    # No cost is known before the first call finishes, so it goes alone. The second call is
+    # the one that crosses the limit; the other two slots never send.
+    assert len(llm.calls) == 2
+    assert totals.usage.cost_usd == pytest.approx(0.02)
+
+
+def test_cost_limit_keeps_concurrency_once_priced() -> None:
+    config = GraderConfig(model="openai/gpt-4o-mini", concurrency=4, max_cost_usd=10.0, cache=False)
+    llm = RecordingEngine(cost=0.01)
+
+    _, totals = run_batch(config, llm, count=2)
+
+    # The first call goes alone; once its cost is known the other slots fill again.
+    assert totals.not_graded == 0
+    assert llm.max_in_flight == 4
 
 
 def test_failed_call_frees_its_reservation() -> None:

@@ -116,15 +116,19 @@ class CostBudget:
     stops at the limit unless a call costs more per character than every call before it. A
     call is left ungraded only once the money spent reaches the limit.
 
-    NOTE: before the first call finishes no cost is known, so the first ``concurrency`` calls
-    all start. A call that costs more per character than any before it (a long reply, a retry)
-    exceeds the limit by the difference.
+    Until the first model request of the run has finished, no cost per character is known,
+    so calls start one at a time. A limit smaller than one call then sends one call, not
+    ``concurrency`` of them.
+
+    NOTE: a call that costs more per character than any before it (a long reply, a retry)
+    can exceed the limit by the difference.
     """
 
     def __init__(self, limit_usd: float | None) -> None:
         self.limit_usd = limit_usd
         self.spent_usd = 0.0
         self._cost_per_char = 0.0
+        self._priced = False  # whether a model request has finished, so the price is known
         self._chars_in_flight = 0
         # Set and replaced each time a call finishes; created by the first call that waits,
         # inside the running event loop.
@@ -141,15 +145,23 @@ class CostBudget:
         The call that brings the money spent past the limit can exceed it by its own cost.
         """
         while not self.exhausted:
-            expected = self.spent_usd + self._chars_in_flight * self._cost_per_char
-            if self.limit_usd is None or expected < self.limit_usd:
+            if self._fits():
                 self._chars_in_flight += chars
                 return True
-            # Here a call is in flight, since with none the expected cost is the money spent.
+            # Here a call is in flight: with none, every call fits below an unspent limit.
             if self._settled is None:
                 self._settled = asyncio.Event()
             await self._settled.wait()
         return False
+
+    def _fits(self) -> bool:
+        """Return whether one more call may start beside the calls in flight."""
+        if self.limit_usd is None:
+            return True
+        if not self._priced:
+            return self._chars_in_flight == 0
+        expected = self.spent_usd + self._chars_in_flight * self._cost_per_char
+        return expected < self.limit_usd
 
     def settle(self, chars: int, usage: Usage | None) -> None:
         """End a reserved call and add what it spent; ``usage`` is None when it has none."""
@@ -159,6 +171,7 @@ class CostBudget:
             self.spent_usd += cost
             # Cache hits send no request, so they are left out of the cost per character.
             if usage.calls:
+                self._priced = True
                 self._cost_per_char = max(self._cost_per_char, cost / chars)
         if self._settled is not None:
             self._settled.set()
