@@ -15,6 +15,7 @@ sends every call to the server.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -28,26 +29,43 @@ from _workload import EXAMPLES
 
 
 def write_copies(folder: Path, count: int) -> None:
+    """Write ``count`` copies of the calls in examples/, each with its own transcript id.
+
+    A text or subtitle copy takes its id from its file name. A JSON copy carries its call_id
+    inside, so that is replaced: copies sharing an id would each get a duplicate-id warning.
+    """
     sources = [p for p in sorted(EXAMPLES.iterdir())
                if p.is_file() and not p.name.endswith((".meta.json", ".meta.yaml"))]
     for n in range(count):
         source = sources[n % len(sources)]
-        shutil.copyfile(source, folder / f"bench-{n:05d}{source.suffix}")
+        target = folder / f"bench-{n:05d}{source.suffix}"
+        if source.suffix == ".json":
+            data = json.loads(source.read_text(encoding="utf-8"))
+            data["metadata"]["call_id"] = target.stem
+            target.write_text(json.dumps(data), encoding="utf-8")
+        else:
+            shutil.copyfile(source, target)
 
 
 def run(
     folder: Path, out: Path, model: str, strategy: str, env: dict[str, str], cache: bool
 ) -> tuple[int, float, int]:
-    """Run the grade command; return (exit status, wall seconds, peak RSS in KiB)."""
+    """Run the grade command; return (exit status, wall seconds, peak RSS in KiB).
+
+    The command's stderr is written to ``stderr.txt`` beside ``out``.
+    """
+    log = out.with_name("stderr.txt")
     command = [str(Path(sys.executable).with_name("winback-grader")), "grade", str(folder),
                "--model", model, "--strategy", strategy, "--out", str(out), "--format", "jsonl",
                "--concurrency", "32"]
     if not cache:
         command.append("--no-cache")
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    # stderr goes to a file: a pipe that nobody reads until the end blocks the child once
+    # its buffer (64 KiB) is full of warnings.
+    with log.open("w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     return os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss
 
@@ -79,10 +97,14 @@ def main() -> None:
                     folder, out, arguments.model, arguments.strategy, env, cache
                 )
         lines = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
+        stderr_lines = out.with_name("stderr.txt").read_text(encoding="utf-8").splitlines()
 
     print(f"{arguments.transcripts} transcripts, model {arguments.model}, strategy "
           f"{arguments.strategy}, cache {'on' if cache else 'off'}: exit status {status}, "
           f"{lines} lines written, wall {wall:.1f} s, peak RSS {peak / 1024:.0f} MiB")
+    print(f"the command wrote {len(stderr_lines)} lines to stderr; the last ones:")
+    for line in stderr_lines[-5:]:
+        print(f"  {line}")
 
 
 if __name__ == "__main__":
