@@ -61,8 +61,8 @@ def run(
     if not cache:
         command.append("--no-cache")
     start = time.perf_counter()
-    # stderr goes to a file: a pipe that nobody reads until the end blocks the child once
-    # its buffer (64 KiB) is full of warnings.
+    # stderr goes to a file: a pipe that is read only at the end blocks the child once its
+    # buffer (64 KiB) is full of warnings.
     with log.open("w", encoding="utf-8") as stderr:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         _, status, usage = os.wait4(process.pid, 0)

@@ -442,7 +442,7 @@ def test_sigint_keeps_graded_calls(tmp_path: Path) -> None:
         )
 
     assert rerun.returncode == 0, rerun.stderr
-    assert f"resuming; {kept_lines} call(s) already graded are kept" in rerun.stderr
+    assert f"resuming; {kept_lines} call(s) already in the file are kept" in rerun.stderr
     ids = [json.loads(line)["transcript_id"] for line in out.read_text().splitlines()]
     assert sorted(ids) == ["call-1001", "call-1003", "call-1006"]
 

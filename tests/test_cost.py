@@ -95,7 +95,7 @@ def test_cost_limit_keeps_concurrency_once_priced() -> None:
 
     _, totals = run_batch(config, llm, count=2)
 
-    # The first call goes alone; once its cost is known the other slots fill again.
+    # The first call goes alone; the calls in flight then grow with the calls finished.
     assert totals.not_graded == 0
     assert llm.max_in_flight == 4
 
@@ -160,6 +160,31 @@ def test_cost_limit_follows_call_size() -> None:
     # Only the call that crossed the limit exceeds it, by at most its own cost.
     assert spent <= limit + long_call
     assert totals.not_graded > 0
+
+
+class CheapFirstEngine(RecordingEngine):
+    """Charges the first call a hundredth of what every later call costs (a short first reply)."""
+
+    async def grade(
+        self, transcript: Transcript, rubric: Rubric, criteria: Sequence[Criterion]
+    ) -> EngineResult:
+        result = await super().grade(transcript, rubric, criteria)
+        cost = 0.0001 if len(self.calls) == 1 else 0.01
+        return EngineResult(grades=result.grades, usage=Usage(calls=1, cost_usd=cost))
+
+
+def test_cost_limit_learns_before_fanning_out() -> None:
+    config = GraderConfig(model="openai/gpt-4o-mini", concurrency=8, max_cost_usd=0.03, cache=False)
+    llm = CheapFirstEngine()
+
+    _, totals = run_batch(config, llm, count=2)
+
+    # Priced at the first call alone, eight calls would start and spend 0.0801. Calls in
+    # flight grow with the calls finished, so the second call's price is known in time.
+    spent = totals.usage.cost_usd or 0.0
+    assert spent >= 0.03
+    assert spent <= 0.03 + 0.01
+    assert llm.max_in_flight <= 2
 
 
 def test_no_cost_limit_grades_everything() -> None:
@@ -316,13 +341,83 @@ def test_max_cost_stops_and_reports(call_folder: Path, tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert sent == 1
-    assert "not graded: cost limit reached (max_cost_usd=0.0001)" in result.stderr
-    assert "1 model call(s)" in result.stderr
+    # The summary counts the criteria left ungraded instead of one error line for each.
+    assert "not graded: cost limit reached" not in result.stderr.split("\n")[0]
+    assert "error: call-0" not in result.stderr
+    assert "2 transcript(s), 0 of them fully graded; 1 model call(s)" in result.stderr
     assert "29 criteria not graded: cost limit reached" in result.stderr
+    assert (
+        "29 criteria were not graded because --max-cost 0.0001 was reached. With the cache on, "
+        "a rerun sends only what was not graded; pass --out FILE.jsonl"
+    ) in result.stderr
     cards = [json.loads(line) for line in result.stdout.splitlines()]
     statuses = [grade["status"] for card in cards for grade in card["grades"]]
     assert statuses.count("scored") == 1
     assert statuses.count("error") == 29
+    errors = [grade["error"] for card in cards for grade in card["grades"] if grade["error"]]
+    assert errors[0] == "not graded: cost limit reached (max_cost_usd=0.0001)"
+
+
+def test_limited_run_resumes_with_retry_errors(call_folder: Path, tmp_path: Path) -> None:
+    responder = GradingResponder(prompt_tokens=1000, model="gpt-4o-mini")
+    out = tmp_path / "results.jsonl"
+    options = ["--model", "openai/gpt-4o-mini", "--out", str(out), "--format", "jsonl"]
+    with OpenAIServer(responder) as server:
+        limited = run_cli(server, tmp_path, str(call_folder), *options, "--max-cost", "0.0001")
+        first_sent = len(server.chat_requests())
+        rest = run_cli(server, tmp_path, str(call_folder), *options, "--retry-errors")
+        second_sent = len(server.chat_requests()) - first_sent
+
+    assert limited.returncode == 1
+    assert first_sent == 1
+    assert (
+        "29 criteria were not graded because --max-cost 0.0001 was reached. Run the same "
+        "command with --retry-errors and a higher --max-cost to grade them"
+    ) in limited.stderr
+    # The criterion graded before the limit comes from the cache, so it is not paid twice.
+    assert rest.returncode == 0, rest.stderr
+    assert second_sent == 29
+    assert "2 transcript(s) graded; 29 model call(s); 1 cache hit(s)" in rest.stderr
+    cards = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [card["transcript_id"] for card in cards] == ["call-0", "call-1"]
+    assert all(grade["status"] == "scored" for card in cards for grade in card["grades"])
+
+
+def test_dry_run_notes_missing_completion_cost(call_folder: Path, tmp_path: Path) -> None:
+    with OpenAIServer(GradingResponder()) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o-mini",
+                         "--dry-run", "--max-cost", "100")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "; the estimate leaves out completion tokens, so the run can still reach --max-cost "
+        "$100.0000. Pass --out with the results file of an earlier run"
+    ) in result.stdout
+
+
+def test_dry_run_counts_error_lines(call_folder: Path, tmp_path: Path) -> None:
+    responder = GradingResponder(prompt_tokens=1000, model="gpt-4o-mini")
+    out = tmp_path / "results.jsonl"
+    options = ["--model", "openai/gpt-4o-mini", "--out", str(out), "--format", "jsonl"]
+    with OpenAIServer(responder) as server:
+        run_cli(server, tmp_path, str(call_folder), *options, "--max-cost", "0.0001")
+        result = run_cli(server, tmp_path, str(call_folder), *options, "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    assert "2 transcript(s) already in" in result.stdout
+    assert (
+        f"; 2 of the lines in {out} contain criteria in error, which only a run with "
+        "--retry-errors grades again"
+    ) in result.stdout
+
+
+def test_offline_max_cost_has_no_effect(call_folder: Path, tmp_path: Path) -> None:
+    command = [str(Path(sys.executable).with_name("winback-grader")), "grade",
+               str(call_folder / "call-0.txt"), "--max-cost", "0.001", "--format", "json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert "note: --max-cost has no effect on the offline engine" in result.stderr
 
 
 def test_grade_obeys_max_cost(call_folder: Path, tmp_path: Path) -> None:

@@ -283,7 +283,7 @@ def test_killed_run_resumes_without_paying_twice(tmp_path: Path) -> None:
     assert 3 <= len(done_before) < CALLS
     assert second.returncode == 0, second.stderr
     assert "cut off a half-written last line" in second.stderr
-    assert f"resuming; {len(done_before)} call(s) already graded are kept" in second.stderr
+    assert f"resuming; {len(done_before)} call(s) already in the file are kept" in second.stderr
 
     # Every call is in the file exactly once.
     assert sorted(result_ids(out)) == [f"call-{n:02d}" for n in range(CALLS)]

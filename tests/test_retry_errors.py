@@ -435,7 +435,7 @@ def test_rerun_pays_only_for_errors(tmp_path: Path) -> None:
         f"{out}: took out 3 line(s) with error grades to grade those calls again; "
         f"the old lines are kept in {sidecars(tmp_path)[0]}"
     ) in second.stderr
-    assert f"resuming; {CALLS - 3} call(s) already graded are kept" in second.stderr
+    assert f"resuming; {CALLS - 3} call(s) already in the file are kept" in second.stderr
 
     # One line per call, none with an error, and the old lines are kept in the sidecar.
     assert sorted(result_ids(out)) == [f"call-{n:02d}" for n in range(CALLS)]

@@ -77,7 +77,7 @@ def test_resume_with_other_strategy_stops(call_folder: Path, tmp_path: Path) -> 
     assert after_other == before
 
     assert same_status == 0, same_stderr
-    assert f"{out}: resuming; 1 call(s) already graded are kept" in same_stderr
+    assert f"{out}: resuming; 1 call(s) already in the file are kept" in same_stderr
     assert same_sent == 6  # call-1 only: one request per section of the winback rubric
 
 

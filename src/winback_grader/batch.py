@@ -66,6 +66,8 @@ class RunTotals:
     """Model calls, cache hits, tokens and cost of this run."""
     criteria: int = 0
     """Criterion grades produced, whatever their status."""
+    with_errors: int = 0
+    """Transcripts whose scorecard has at least one criterion in error."""
     errors: int = 0
     """Criteria that ended with ``status="error"``, counting those the cost limit left ungraded."""
     not_graded: int = 0
@@ -76,6 +78,8 @@ class RunTotals:
         self.transcripts += 1
         self.usage = self.usage + scorecard.usage
         self.criteria += len(scorecard.grades)
+        if scorecard.errors:
+            self.with_errors += 1
         for grade in scorecard.errors:
             self.errors += 1
             if (grade.error or "").startswith(COST_LIMIT_ERROR):
@@ -90,8 +94,12 @@ class RunTotals:
             cost = f"cost ${usage.cost_usd:.4f} plus {usage.unpriced_calls} unpriced call(s)"
         else:
             cost = f"cost ${usage.cost_usd:.4f}"
+        graded = f"{self.transcripts} transcript(s) graded"
+        if self.with_errors:
+            complete = self.transcripts - self.with_errors
+            graded = f"{self.transcripts} transcript(s), {complete} of them fully graded"
         parts = [
-            f"{self.transcripts} transcript(s) graded",
+            graded,
             f"{usage.calls} model call(s)",
             f"{usage.cached_calls} cache hit(s)",
             f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens",
@@ -112,23 +120,26 @@ class CostBudget:
     A call starts only while the money spent plus the expected cost of the calls in flight
     stays below the limit. Otherwise it waits until a call in flight finishes, and checks
     again. A call's expected cost is its size (the characters of its transcript, which most of
-    a prompt is) times the highest cost per character of the calls finished so far. So a run
-    stops at the limit unless a call costs more per character than every call before it. A
-    call is left ungraded only once the money spent reaches the limit.
+    a prompt is) times the highest cost per character of the calls finished so far. A call is
+    left ungraded only once the money spent reaches the limit.
 
-    Until the first model request of the run has finished, no cost per character is known,
-    so calls start one at a time. A limit smaller than one call then sends one call, not
-    ``concurrency`` of them.
+    That estimate rests on the calls finished so far, so a limited run also keeps no more
+    calls in flight than model requests have finished (at least one), up to ``concurrency``:
+    the first call goes alone, and the bound grows with each call that finishes. A limit
+    smaller than one call then sends one call, and a run whose later replies are longer than
+    its first ones learns their cost from a few calls instead of starting ``concurrency`` of
+    them at the first call's price.
 
     NOTE: a call that costs more per character than any before it (a long reply, a retry)
-    can exceed the limit by the difference.
+    can still exceed the limit by the difference, times the calls in flight beside it.
     """
 
     def __init__(self, limit_usd: float | None) -> None:
         self.limit_usd = limit_usd
         self.spent_usd = 0.0
         self._cost_per_char = 0.0
-        self._priced = False  # whether a model request has finished, so the price is known
+        self._requests_finished = 0  # reserved calls that sent a model request and finished
+        self._calls_in_flight = 0
         self._chars_in_flight = 0
         # Set and replaced each time a call finishes; created by the first call that waits,
         # inside the running event loop.
@@ -146,6 +157,7 @@ class CostBudget:
         """
         while not self.exhausted:
             if self._fits():
+                self._calls_in_flight += 1
                 self._chars_in_flight += chars
                 return True
             # Here a call is in flight: with none, every call fits below an unspent limit.
@@ -158,20 +170,21 @@ class CostBudget:
         """Return whether one more call may start beside the calls in flight."""
         if self.limit_usd is None:
             return True
-        if not self._priced:
-            return self._chars_in_flight == 0
+        if self._calls_in_flight >= max(1, self._requests_finished):
+            return False
         expected = self.spent_usd + self._chars_in_flight * self._cost_per_char
         return expected < self.limit_usd
 
     def settle(self, chars: int, usage: Usage | None) -> None:
         """End a reserved call and add what it spent; ``usage`` is None when it has none."""
+        self._calls_in_flight -= 1
         self._chars_in_flight -= chars
         if usage is not None:
             cost = usage.cost_usd or 0.0
             self.spent_usd += cost
             # Cache hits send no request, so they are left out of the cost per character.
             if usage.calls:
-                self._priced = True
+                self._requests_finished += 1
                 self._cost_per_char = max(self._cost_per_char, cost / chars)
         if self._settled is not None:
             self._settled.set()

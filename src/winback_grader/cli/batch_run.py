@@ -23,10 +23,10 @@ from typing import NamedTuple
 
 from rich.console import Console
 
-from ..batch import BatchRun, RunTotals
+from ..batch import COST_LIMIT_ERROR, BatchRun, RunTotals
 from ..config import GraderConfig
 from ..errors import ConfigError, WinbackGraderError
-from ..estimate import estimate_run
+from ..estimate import RunEstimate, estimate_run
 from ..grading import run_sync
 from ..results_file import CompletedResults, ResultsFile
 from ..rubric import Rubric
@@ -140,7 +140,7 @@ def grade_to_jsonl(
         input_ids = _input_ids(files)
         _set_aside_error_lines(results, completed, console, input_ids)
     if completed.total:
-        _print(console, f"{out}: resuming; {completed.total} call(s) already graded are kept")
+        _print(console, f"{out}: resuming; {completed.total} call(s) already in the file are kept")
     if completed.error_lines and not retry_errors:
         _print(
             console,
@@ -163,13 +163,48 @@ def grade_to_jsonl(
                     write_settings(out, settings)
                     settings_due = False
                 results.append(scorecard)
-                for grade in scorecard.errors:
-                    where = f"{scorecard.transcript_id}: {grade.criterion_id}"
-                    _print(console, f"error: {where}: {grade.error}")
+                for line in criterion_error_lines(scorecard):
+                    _print(console, line)
         return run.totals
 
     totals = run_sync(run_all())
     return JsonlRun(totals, reader.unreadable, completed.reused_error_lines())
+
+
+def criterion_error_lines(scorecard: Scorecard) -> list[str]:
+    """Return one ``error:`` line per criterion in error, except those of the cost limit.
+
+    Criteria that the cost limit left ungraded are counted in the run's summary instead, so a
+    run that stops early does not print one line for each criterion it did not send.
+    """
+    return [
+        f"error: {scorecard.transcript_id}: {grade.criterion_id}: {grade.error}"
+        for grade in scorecard.errors
+        if not (grade.error or "").startswith(COST_LIMIT_ERROR)
+    ]
+
+
+def cost_limit_hint(totals: RunTotals, config: GraderConfig, out: Path | None) -> str | None:
+    """Return how to grade the criteria that the cost limit left ungraded, or None."""
+    if not totals.not_graded:
+        return None
+    limit = f"--max-cost {config.max_cost_usd:g}"
+    if out is not None:
+        return (
+            f"{totals.not_graded} criteria were not graded because {limit} was reached. Run "
+            "the same command with --retry-errors and a higher --max-cost to grade them: the "
+            f"limit counts each run's own spending, and the calls already in {out} are not sent "
+            "again"
+        )
+    cache = (
+        "With the cache on, a rerun sends only what was not graded"
+        if config.cache
+        else "Without --no-cache a rerun would take the graded criteria from the cache"
+    )
+    return (
+        f"{totals.not_graded} criteria were not graded because {limit} was reached. {cache}; "
+        "pass --out FILE.jsonl to keep the results of each run"
+    )
 
 
 def _input_ids(files: Sequence[Path]) -> set[str]:
@@ -253,13 +288,31 @@ def dry_run(
     summary = estimate.summary()
     if reused:
         summary += f"; {reused} transcript(s) already in {results_path} are skipped"
-    limit = config.max_cost_usd
-    if limit is not None and estimate.cost_usd is not None and estimate.cost_usd > limit:
+    if completed is not None and completed.error_lines:
         summary += (
+            f"; {len(completed.error_lines)} of the lines in {results_path} contain criteria in "
+            "error, which only a run with --retry-errors grades again"
+        )
+    return summary + _cost_limit_note(estimate, config.max_cost_usd)
+
+
+def _cost_limit_note(estimate: RunEstimate, limit: float | None) -> str:
+    """Return the dry run's note on ``--max-cost``, or an empty string without a limit."""
+    if limit is None or estimate.cost_usd is None:
+        return ""
+    if estimate.cost_usd > limit:
+        return (
             f"; the estimated cost is above --max-cost ${limit:.4f}, so the run would stop "
             "before it grades every call"
         )
-    return summary
+    if estimate.completion_tokens is None:
+        # The prompt-only figure is low by the completion cost, so a higher limit can be reached.
+        return (
+            f"; the estimate leaves out completion tokens, so the run can still reach --max-cost "
+            f"${limit:.4f}. Pass --out with the results file of an earlier run of these settings "
+            "to include them"
+        )
+    return ""
 
 
 def _load_completed(

@@ -181,6 +181,9 @@ def grade_command(
     except WinbackGraderError as exc:
         errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    if config.is_offline and max_cost is not None:
+        message = "note: --max-cost has no effect on the offline engine, which sends no paid calls"
+        errors.print(message, markup=False, highlight=False, soft_wrap=True)
     files, missing = expand_paths(paths)
     if out is not None:
         # A results file written into a graded folder is output, not a call to grade again.
@@ -253,14 +256,13 @@ def grade_command(
         raise typer.Exit(2) from None
 
     for card in scorecards:
-        for grade in card.errors:
-            errors.print(
-                f"error: {card.transcript_id}: {grade.criterion_id}: {grade.error}",
-                markup=False,
-                highlight=False,
-            )
+        for line in batch_run.criterion_error_lines(card):
+            errors.print(line, markup=False, highlight=False)
     if not config.is_offline:
         errors.print(totals.summary(), markup=False, highlight=False, soft_wrap=True)
+    cost_hint = batch_run.cost_limit_hint(totals, config, None)
+    if cost_hint is not None:
+        errors.print(cost_hint, markup=False, highlight=False, soft_wrap=True)
     if unreadable:
         raise typer.Exit(2)
     if any(card.errors for card in scorecards):
@@ -299,6 +301,9 @@ def _grade_to_jsonl(
         console.print(message, markup=False, highlight=False, soft_wrap=True)
         return 130
     console.print(outcome.totals.summary(), markup=False, highlight=False, soft_wrap=True)
+    cost_hint = batch_run.cost_limit_hint(outcome.totals, config, out)
+    if cost_hint is not None:
+        console.print(cost_hint, markup=False, highlight=False, soft_wrap=True)
     if unreadable or outcome.unreadable:
         return 2
     # An input call whose kept line has criteria in error is not fully graded either.
