@@ -25,7 +25,7 @@ from winback_grader import (
     grade_many,
     load_rubric,
 )
-from winback_grader.batch import BatchRun, RunTotals, call_size
+from winback_grader.batch import BatchRun, CostBudget, RunTotals, call_size
 from winback_grader.engines.base import EngineResult
 from winback_grader.estimate import RunEstimate
 from winback_grader.rubric import Criterion
@@ -185,6 +185,29 @@ def test_cost_limit_learns_before_fanning_out() -> None:
     assert spent >= 0.03
     assert spent <= 0.03 + 0.01
     assert llm.max_in_flight <= 2
+
+
+def test_short_calls_count_at_call_cost() -> None:
+    # Four long calls price a character low. A short call costs as much as a long one (the
+    # instructions, rubric and reply do not shrink with the transcript), so counted by its
+    # characters alone four short calls would start below a limit that fits one more.
+    async def scenario() -> tuple[bool, bool, bool]:
+        budget = CostBudget(0.05)
+        for _ in range(4):
+            assert await budget.reserve(1000)
+            budget.settle(1000, Usage(calls=1, cost_usd=0.01))
+        first = await budget.reserve(10)
+        second = asyncio.ensure_future(budget.reserve(10))
+        await asyncio.sleep(0)
+        waited = not second.done()
+        budget.settle(10, Usage(calls=1, cost_usd=0.01))
+        return first, waited, await second
+
+    first, waited, second = asyncio.run(scenario())
+
+    assert first is True
+    assert waited is True
+    assert second is False
 
 
 def test_no_cost_limit_grades_everything() -> None:

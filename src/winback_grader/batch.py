@@ -119,9 +119,12 @@ class CostBudget:
 
     A call starts only while the money spent plus the expected cost of the calls in flight
     stays below the limit. Otherwise it waits until a call in flight finishes, and checks
-    again. A call's expected cost is its size (the characters of its transcript, which most of
-    a prompt is) times the highest cost per character of the calls finished so far. A call is
-    left ungraded only once the money spent reaches the limit.
+    again. The calls in flight are counted at the larger of two figures: their transcripts'
+    characters times the highest cost per character of the calls finished so far, and their
+    number times the highest cost of one finished call. The first covers long transcripts, the
+    second the fixed part of every prompt (instructions, rubric, schema) and the reply, which
+    make a short transcript's call cost more than its length says. A call is left ungraded only
+    once the money spent reaches the limit.
 
     That estimate rests on the calls finished so far, so a limited run also keeps no more
     calls in flight than model requests have finished (at least one), up to ``concurrency``:
@@ -130,14 +133,16 @@ class CostBudget:
     its first ones learns their cost from a few calls instead of starting ``concurrency`` of
     them at the first call's price.
 
-    NOTE: a call that costs more per character than any before it (a long reply, a retry)
-    can still exceed the limit by the difference, times the calls in flight beside it.
+    NOTE: a call that costs more than every call before it, both per character and in all (a
+    long reply, a retry), can still exceed the limit by the difference, times the calls in
+    flight beside it.
     """
 
     def __init__(self, limit_usd: float | None) -> None:
         self.limit_usd = limit_usd
         self.spent_usd = 0.0
         self._cost_per_char = 0.0
+        self._cost_per_call = 0.0
         self._requests_finished = 0  # reserved calls that sent a model request and finished
         self._calls_in_flight = 0
         self._chars_in_flight = 0
@@ -172,8 +177,11 @@ class CostBudget:
             return True
         if self._calls_in_flight >= max(1, self._requests_finished):
             return False
-        expected = self.spent_usd + self._chars_in_flight * self._cost_per_char
-        return expected < self.limit_usd
+        in_flight = max(
+            self._chars_in_flight * self._cost_per_char,
+            self._calls_in_flight * self._cost_per_call,
+        )
+        return self.spent_usd + in_flight < self.limit_usd
 
     def settle(self, chars: int, usage: Usage | None) -> None:
         """End a reserved call and add what it spent; ``usage`` is None when it has none."""
@@ -186,6 +194,7 @@ class CostBudget:
             if usage.calls:
                 self._requests_finished += 1
                 self._cost_per_char = max(self._cost_per_char, cost / chars)
+                self._cost_per_call = max(self._cost_per_call, cost)
         if self._settled is not None:
             self._settled.set()
             self._settled = None
