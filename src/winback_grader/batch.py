@@ -367,8 +367,10 @@ class BatchRun:
                 if not pending:
                     return
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    index, scorecard = task.result()
+                # Transcripts that finish together are yielded in input order. ``done`` is a
+                # set, whose order changes from one run to the next.
+                finished = sorted((task.result() for task in done), key=lambda item: item[0])
+                for index, scorecard in finished:
                     self.totals.add(scorecard)
                     yield index, scorecard
         finally:
