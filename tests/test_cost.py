@@ -367,7 +367,7 @@ def test_max_cost_stops_and_reports(call_folder: Path, tmp_path: Path) -> None:
     # The summary counts the criteria left ungraded instead of one error line for each.
     assert "not graded: cost limit reached" not in result.stderr.split("\n")[0]
     assert "error: call-0" not in result.stderr
-    assert "2 transcript(s), 0 of them fully graded; 1 model call(s)" in result.stderr
+    assert "2 transcript(s), 2 with criteria in error; 1 model call(s)" in result.stderr
     assert "29 criteria not graded: cost limit reached" in result.stderr
     assert (
         "29 criteria were not graded because --max-cost 0.0001 was reached. With the cache on, "
@@ -397,6 +397,7 @@ def test_limited_run_resumes_with_retry_errors(call_folder: Path, tmp_path: Path
         "29 criteria were not graded because --max-cost 0.0001 was reached. Run the same "
         "command with --retry-errors and a higher --max-cost to grade them"
     ) in limited.stderr
+    assert "criteria graded in lines with errors come from the cache" in limited.stderr
     # The criterion graded before the limit comes from the cache, so it is not paid twice.
     assert rest.returncode == 0, rest.stderr
     assert second_sent == 29
@@ -413,22 +414,54 @@ def test_dry_run_counts_error_lines(call_folder: Path, tmp_path: Path) -> None:
     with OpenAIServer(responder) as server:
         run_cli(server, tmp_path, str(call_folder), *options, "--max-cost", "0.0001")
         result = run_cli(server, tmp_path, str(call_folder), *options, "--dry-run")
+        retry = run_cli(server, tmp_path, str(call_folder), *options, "--dry-run",
+                        "--retry-errors")
+        sent = len(server.chat_requests())
 
+    assert sent == 1
     assert result.returncode == 0, result.stderr
+    assert "dry run: 0 transcript(s), 0 model call(s)" in result.stdout
     assert "2 transcript(s) already in" in result.stdout
     assert (
         f"; 2 of the lines in {out} contain criteria in error, which only a run with "
         "--retry-errors grades again"
     ) in result.stdout
+    # With --retry-errors both calls are estimated in full, as the real run regrades them.
+    assert retry.returncode == 0, retry.stderr
+    assert "dry run: 2 transcript(s), 30 model call(s)" in retry.stdout
+    assert (
+        f"; 2 transcript(s) with criteria in error in {out} are counted in full, though their "
+        "criteria graded there come from the cache"
+    ) in retry.stdout
+    assert "contain criteria in error, which only" not in retry.stdout
+
+
+def test_no_cache_limit_hint_says_drop_it(call_folder: Path, tmp_path: Path) -> None:
+    responder = GradingResponder(prompt_tokens=1000, model="gpt-4o-mini")
+    out = tmp_path / "results.jsonl"
+    with OpenAIServer(responder) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o-mini",
+                         "--out", str(out), "--format", "jsonl", "--no-cache",
+                         "--max-cost", "0.0001")
+
+    assert result.returncode == 1
+    assert (
+        "Run the same command without --no-cache, with --retry-errors and a higher --max-cost, "
+        "to grade them"
+    ) in result.stderr
+    assert "their calls are sent and paid again" in result.stderr
 
 
 def test_offline_max_cost_has_no_effect(call_folder: Path, tmp_path: Path) -> None:
     command = [str(Path(sys.executable).with_name("winback-grader")), "grade",
                str(call_folder / "call-0.txt"), "--max-cost", "0.001", "--format", "json"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    dry = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=120)
 
     assert result.returncode == 0, result.stderr
     assert "note: --max-cost has no effect on the offline engine" in result.stderr
+    assert dry.returncode == 0, dry.stderr
+    assert "max-cost" not in dry.stdout
 
 
 def test_grade_obeys_max_cost(call_folder: Path, tmp_path: Path) -> None:
@@ -471,8 +504,8 @@ def test_cached_grades_pass_cost_limit(call_folder: Path, tmp_path: Path) -> Non
     [
         ("0.0001", "; the estimated cost is above --max-cost $0.0001, so the run would stop "
                    "before it grades every call"),
-        ("100", "; the estimate leaves out completion tokens, so the run can still reach "
-                "--max-cost $100.0000. Pass --out with the results file of an earlier run"),
+        ("100", "; with completion tokens the run can still reach --max-cost $100.0000. Pass "
+                "--out with the results file of an earlier run of these settings"),
     ],
 )
 def test_dry_run_notes_max_cost(

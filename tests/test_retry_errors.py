@@ -195,12 +195,6 @@ def test_file_changed_since_load_is_rejected(tmp_path: Path) -> None:
             id="json-format",
         ),
         pytest.param(
-            ["--out", "{tmp}/results.jsonl", "--dry-run"],
-            "error: --retry-errors cannot be combined with --dry-run, which sends nothing and "
-            "writes no results file; drop one of them",
-            id="dry-run",
-        ),
-        pytest.param(
             ["--out", "{tmp}/results.jsonl", "--explain", "call-1001"],
             "error: --retry-errors cannot be combined with --explain, which writes one call's "
             "explanation instead of a results file; drop one of them",

@@ -96,8 +96,7 @@ class RunTotals:
             cost = f"cost ${usage.cost_usd:.4f}"
         graded = f"{self.transcripts} transcript(s) graded"
         if self.with_errors:
-            complete = self.transcripts - self.with_errors
-            graded = f"{self.transcripts} transcript(s), {complete} of them fully graded"
+            graded = f"{self.transcripts} transcript(s), {self.with_errors} with criteria in error"
         parts = [
             graded,
             f"{usage.calls} model call(s)",

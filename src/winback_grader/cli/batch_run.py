@@ -70,7 +70,7 @@ async def grade_list(
 
 
 def retry_errors_problem(
-    out: Path | None, output_format: str, *, cache: bool, dry_run: bool, explain: bool
+    out: Path | None, output_format: str, *, cache: bool, explain: bool
 ) -> str | None:
     """Return why ``--retry-errors`` cannot be used with the other options, or None when it can."""
     if out is None:
@@ -82,11 +82,6 @@ def retry_errors_problem(
         return (
             f"--retry-errors needs --format jsonl, the resumable results file, but the format "
             f"is {output_format!r}; pass --format jsonl or an --out file ending in .jsonl"
-        )
-    if dry_run:
-        return (
-            "--retry-errors cannot be combined with --dry-run, which sends nothing and writes "
-            "no results file; drop one of them"
         )
     if explain:
         return (
@@ -189,12 +184,19 @@ def cost_limit_hint(totals: RunTotals, config: GraderConfig, out: Path | None) -
     if not totals.not_graded:
         return None
     limit = f"--max-cost {config.max_cost_usd:g}"
+    if out is not None and not config.cache:
+        return (
+            f"{totals.not_graded} criteria were not graded because {limit} was reached. Run "
+            "the same command without --no-cache, with --retry-errors and a higher --max-cost, "
+            f"to grade them. The lines of {out} without errors are kept. The criteria graded "
+            "in lines with errors were not cached, so their calls are sent and paid again"
+        )
     if out is not None:
         return (
             f"{totals.not_graded} criteria were not graded because {limit} was reached. Run "
-            "the same command with --retry-errors and a higher --max-cost to grade them: the "
-            f"limit counts each run's own spending, and the calls already in {out} are not sent "
-            "again"
+            "the same command with --retry-errors and a higher --max-cost to grade them. The "
+            f"limit counts each run's own spending. The lines of {out} without errors are kept, "
+            "and the criteria graded in lines with errors come from the cache"
         )
     cache = (
         "With the cache on, a rerun sends only what was not graded"
@@ -260,22 +262,30 @@ def dry_run(
     rubric: Rubric,
     config: GraderConfig,
     results_path: Path | None = None,
+    *,
+    retry_errors: bool = False,
 ) -> str:
     """Return the dry-run summary: calls, tokens and cost; nothing is sent.
 
     Transcripts that ``results_path`` already contains are left out of the estimate, because
-    the resumed run skips them. The file's scorecards give the mean completion tokens per
-    request, so the estimate includes completion tokens when the file has any. The file is only
-    read. Raises ConfigError when the real run would reject the file.
+    the resumed run skips them. With ``retry_errors`` the transcripts whose lines contain
+    criteria in error are counted in full, as the run grades them again. The file's scorecards
+    give the mean completion tokens per request, so the estimate includes completion tokens
+    when the file has any. The file is only read. Raises ConfigError when the real run would
+    reject the file.
     """
     reused = 0
+    retried: set[str] = set()
     completed = None
     if results_path is not None:
         if _has_results(results_path):
             check_settings(results_path, grading_settings(config))
         completed = _load_completed(ResultsFile(results_path), rubric, config, cut_tail=False)
-        remaining = [t for t in transcripts if not completed.take(t.id)]
+        if retry_errors:
+            retried = set(completed.error_lines.values())
+        remaining = [t for t in transcripts if t.id in retried or not completed.take(t.id)]
         reused = len(transcripts) - len(remaining)
+        retried &= {t.id for t in remaining}
         transcripts = remaining
     estimate = estimate_run(transcripts, rubric, config)
     if completed is not None and completed.usage.calls and not config.is_offline:
@@ -288,17 +298,23 @@ def dry_run(
     summary = estimate.summary()
     if reused:
         summary += f"; {reused} transcript(s) already in {results_path} are skipped"
-    if completed is not None and completed.error_lines:
+    if retried:
+        summary += (
+            f"; {len(retried)} transcript(s) with criteria in error in {results_path} are "
+            "counted in full, though their criteria graded there come from the cache"
+        )
+    elif completed is not None and completed.error_lines and not retry_errors:
         summary += (
             f"; {len(completed.error_lines)} of the lines in {results_path} contain criteria in "
             "error, which only a run with --retry-errors grades again"
         )
-    return summary + _cost_limit_note(estimate, config.max_cost_usd)
+    return summary + _cost_limit_note(estimate, config)
 
 
-def _cost_limit_note(estimate: RunEstimate, limit: float | None) -> str:
+def _cost_limit_note(estimate: RunEstimate, config: GraderConfig) -> str:
     """Return the dry run's note on ``--max-cost``, or an empty string without a limit."""
-    if limit is None or estimate.cost_usd is None:
+    limit = config.max_cost_usd
+    if limit is None or config.is_offline or estimate.cost_usd is None:
         return ""
     if estimate.cost_usd > limit:
         return (
@@ -308,9 +324,8 @@ def _cost_limit_note(estimate: RunEstimate, limit: float | None) -> str:
     if estimate.completion_tokens is None:
         # The prompt-only figure is low by the completion cost, so a higher limit can be reached.
         return (
-            f"; the estimate leaves out completion tokens, so the run can still reach --max-cost "
-            f"${limit:.4f}. Pass --out with the results file of an earlier run of these settings "
-            "to include them"
+            f"; with completion tokens the run can still reach --max-cost ${limit:.4f}. Pass "
+            "--out with the results file of an earlier run of these settings to estimate them"
         )
     return ""
 

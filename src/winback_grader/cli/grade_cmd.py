@@ -143,7 +143,7 @@ def grade_command(
     if problem is None and retry_errors:
         explain = explain_call is not None
         problem = batch_run.retry_errors_problem(
-            out, output_format, cache=not no_cache, dry_run=dry_run, explain=explain
+            out, output_format, cache=not no_cache, explain=explain
         )
     if problem is None and explain_call is not None:
         problem = explain_out_problem(out, output_format)
@@ -224,7 +224,9 @@ def grade_command(
         try:
             # Without --dry-run this command would resume the file and skip what it contains.
             resumed = out if out is not None and output_format == "jsonl" else None
-            summary = batch_run.dry_run(transcripts, loaded_rubric, config, resumed)
+            summary = batch_run.dry_run(
+                transcripts, loaded_rubric, config, resumed, retry_errors=retry_errors
+            )
         except WinbackGraderError as exc:
             errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
