@@ -122,8 +122,8 @@ class CostBudget:
     characters times the highest cost per character of the calls finished so far, and their
     number times the highest cost of one finished call. The first covers long transcripts, the
     second the fixed part of every prompt (instructions, rubric, schema) and the reply, which
-    make a short transcript's call cost more than its length says. A call is left ungraded only
-    once the money spent reaches the limit.
+    make a short transcript's call dearer than its length alone would price it. A call is left
+    ungraded only once the money spent reaches the limit.
 
     That estimate rests on the calls finished so far, so a limited run also keeps no more
     calls in flight than model requests have finished (at least one), up to ``concurrency``:
