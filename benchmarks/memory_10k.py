@@ -47,14 +47,18 @@ def write_copies(folder: Path, count: int) -> None:
             shutil.copyfile(source, target)
 
 
+def stderr_path(out: Path) -> Path:
+    """Return the file beside ``out`` that receives the grade command's stderr."""
+    return out.with_name("stderr.txt")
+
+
 def run(
     folder: Path, out: Path, model: str, strategy: str, env: dict[str, str], cache: bool
 ) -> tuple[int, float, int]:
     """Run the grade command; return (exit status, wall seconds, peak RSS in KiB).
 
-    The command's stderr is written to ``stderr.txt`` beside ``out``.
+    The command's stderr is written to ``stderr_path(out)``.
     """
-    log = out.with_name("stderr.txt")
     command = [str(Path(sys.executable).with_name("winback-grader")), "grade", str(folder),
                "--model", model, "--strategy", strategy, "--out", str(out), "--format", "jsonl",
                "--concurrency", "32"]
@@ -63,7 +67,7 @@ def run(
     start = time.perf_counter()
     # stderr goes to a file: a pipe that is read only at the end blocks the child once its
     # buffer (64 KiB) is full of warnings.
-    with log.open("w", encoding="utf-8") as stderr:
+    with stderr_path(out).open("w", encoding="utf-8") as stderr:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
@@ -97,7 +101,7 @@ def main() -> None:
                     folder, out, arguments.model, arguments.strategy, env, cache
                 )
         lines = sum(1 for _ in out.open(encoding="utf-8")) if out.exists() else 0
-        stderr_lines = out.with_name("stderr.txt").read_text(encoding="utf-8").splitlines()
+        stderr_lines = stderr_path(out).read_text(encoding="utf-8").splitlines()
 
     print(f"{arguments.transcripts} transcripts, model {arguments.model}, strategy "
           f"{arguments.strategy}, cache {'on' if cache else 'off'}: exit status {status}, "

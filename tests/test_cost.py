@@ -83,8 +83,8 @@ def test_cost_limit_below_first_calls() -> None:
 
     _, totals = run_batch(config, llm, count=2)
 
-    # No cost is known before the first call finishes, so it goes alone. The second call is
-    # the one that crosses the limit; the other two slots never send.
+    # No cost is known before the first call finishes, so it goes alone. The second call
+    # crosses the limit, and the other two slots never send.
     assert len(llm.calls) == 2
     assert totals.usage.cost_usd == pytest.approx(0.02)
 
@@ -95,7 +95,7 @@ def test_cost_limit_keeps_concurrency_once_priced() -> None:
 
     _, totals = run_batch(config, llm, count=2)
 
-    # The first call goes alone; the calls in flight then grow with the calls finished.
+    # The first call goes alone. Then the calls in flight grow with the calls finished.
     assert totals.not_graded == 0
     assert llm.max_in_flight == 4
 
@@ -436,7 +436,7 @@ def test_dry_run_counts_error_lines(call_folder: Path, tmp_path: Path) -> None:
     assert "contain criteria in error, which only" not in retry.stdout
 
 
-def test_no_cache_limit_hint_says_drop_it(call_folder: Path, tmp_path: Path) -> None:
+def test_limit_hint_after_no_cache(call_folder: Path, tmp_path: Path) -> None:
     responder = GradingResponder(prompt_tokens=1000, model="gpt-4o-mini")
     out = tmp_path / "results.jsonl"
     with OpenAIServer(responder) as server:
@@ -450,6 +450,19 @@ def test_no_cache_limit_hint_says_drop_it(call_folder: Path, tmp_path: Path) -> 
         "to grade them"
     ) in result.stderr
     assert "their calls are sent and paid again" in result.stderr
+
+
+def test_limit_hint_without_out_or_cache(call_folder: Path, tmp_path: Path) -> None:
+    responder = GradingResponder(prompt_tokens=1000, model="gpt-4o-mini")
+    with OpenAIServer(responder) as server:
+        result = run_cli(server, tmp_path, str(call_folder), "--model", "openai/gpt-4o-mini",
+                         "--format", "jsonl", "--no-cache", "--max-cost", "0.0001")
+
+    assert result.returncode == 1
+    assert (
+        "29 criteria were not graded because --max-cost 0.0001 was reached. This run wrote "
+        "nothing to the cache, so a rerun sends every call again; pass --out FILE.jsonl"
+    ) in result.stderr
 
 
 def test_offline_max_cost_has_no_effect(call_folder: Path, tmp_path: Path) -> None:

@@ -183,30 +183,29 @@ def cost_limit_hint(totals: RunTotals, config: GraderConfig, out: Path | None) -
     """Return how to grade the criteria that the cost limit left ungraded, or None."""
     if not totals.not_graded:
         return None
-    limit = f"--max-cost {config.max_cost_usd:g}"
+    reached = (
+        f"{totals.not_graded} criteria were not graded because --max-cost "
+        f"{config.max_cost_usd:g} was reached."
+    )
     if out is not None and not config.cache:
         return (
-            f"{totals.not_graded} criteria were not graded because {limit} was reached. Run "
-            "the same command without --no-cache, with --retry-errors and a higher --max-cost, "
-            f"to grade them. The lines of {out} without errors are kept. The criteria graded "
-            "in lines with errors were not cached, so their calls are sent and paid again"
+            f"{reached} Run the same command without --no-cache, with --retry-errors and a "
+            f"higher --max-cost, to grade them. The lines of {out} without errors are kept. The "
+            "criteria graded in lines with errors were not cached, so their calls are sent and "
+            "paid again"
         )
     if out is not None:
         return (
-            f"{totals.not_graded} criteria were not graded because {limit} was reached. Run "
-            "the same command with --retry-errors and a higher --max-cost to grade them. The "
-            f"limit counts each run's own spending. The lines of {out} without errors are kept, "
-            "and the criteria graded in lines with errors come from the cache"
+            f"{reached} Run the same command with --retry-errors and a higher --max-cost to "
+            f"grade them. The limit counts each run's own spending. The lines of {out} without "
+            "errors are kept, and the criteria graded in lines with errors come from the cache"
         )
-    cache = (
-        "With the cache on, a rerun sends only what was not graded"
-        if config.cache
-        else "Without --no-cache a rerun would take the graded criteria from the cache"
-    )
-    return (
-        f"{totals.not_graded} criteria were not graded because {limit} was reached. {cache}; "
-        "pass --out FILE.jsonl to keep the results of each run"
-    )
+    if config.cache:
+        rerun = "With the cache on, a rerun sends only what was not graded"
+    else:
+        # --no-cache neither reads nor writes the cache, so nothing of this run is in it.
+        rerun = "This run wrote nothing to the cache, so a rerun sends every call again"
+    return f"{reached} {rerun}; pass --out FILE.jsonl to keep the results of each run"
 
 
 def _input_ids(files: Sequence[Path]) -> set[str]:
@@ -275,17 +274,16 @@ def dry_run(
     reject the file.
     """
     reused = 0
-    retried: set[str] = set()
+    retried = 0
     completed = None
     if results_path is not None:
         if _has_results(results_path):
             check_settings(results_path, grading_settings(config))
         completed = _load_completed(ResultsFile(results_path), rubric, config, cut_tail=False)
-        if retry_errors:
-            retried = set(completed.error_lines.values())
-        remaining = [t for t in transcripts if t.id in retried or not completed.take(t.id)]
+        error_ids = set(completed.error_lines.values()) if retry_errors else set()
+        remaining = [t for t in transcripts if t.id in error_ids or not completed.take(t.id)]
         reused = len(transcripts) - len(remaining)
-        retried &= {t.id for t in remaining}
+        retried = sum(1 for t in remaining if t.id in error_ids)
         transcripts = remaining
     estimate = estimate_run(transcripts, rubric, config)
     if completed is not None and completed.usage.calls and not config.is_offline:
@@ -300,7 +298,7 @@ def dry_run(
         summary += f"; {reused} transcript(s) already in {results_path} are skipped"
     if retried:
         summary += (
-            f"; {len(retried)} transcript(s) with criteria in error in {results_path} are "
+            f"; {retried} transcript(s) with criteria in error in {results_path} are "
             "counted in full, though their criteria graded there come from the cache"
         )
     elif completed is not None and completed.error_lines and not retry_errors:
@@ -322,7 +320,7 @@ def _cost_limit_note(estimate: RunEstimate, config: GraderConfig) -> str:
             "before it grades every call"
         )
     if estimate.completion_tokens is None:
-        # The prompt-only figure is low by the completion cost, so a higher limit can be reached.
+        # A prompt-only estimate leaves out the completion cost, so a limit above it can be reached.
         return (
             f"; with completion tokens the run can still reach --max-cost ${limit:.4f}. Pass "
             "--out with the results file of an earlier run of these settings to estimate them"
